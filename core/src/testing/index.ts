@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * cpkit's testing kit (`@cpkit/core/testing`): contract suites every implementation runs, fixture
+ * builders, a fake clock and an in-process control plane for plugin integration tests.
+ * @module
+ */
+export * from './fixtures.js';

@@ -5,3 +5,4 @@
  * @module
  */
 export * from './fixtures.js';
+export * from './fake-clock.js';

@@ -24,5 +24,11 @@ fi
 export npm_config_build_from_source=true
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "cpkit setup: installing npm dependencies (npm ci; better-sqlite3 compiles from source, ~2 min the first time)"
-  npm ci --no-audit --no-fund
+  # npm ci first. It refuses a lockfile that lacks other platforms' optional native packages (rollup,
+  # biome, ...), and the registry mirror reachable here does not serve those, so the lockfile cannot
+  # list them; then fall back to npm install, which installs the same locked versions for this platform.
+  if ! npm ci --no-audit --no-fund; then
+    echo "cpkit setup: npm ci refused the lockfile (foreign-platform optional packages); using npm install"
+    npm install --no-audit --no-fund
+  fi
 fi

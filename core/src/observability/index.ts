@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+export * from './logger.js';
+export * from './metrics-registry.js';

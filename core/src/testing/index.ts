@@ -6,3 +6,4 @@
  */
 export * from './fixtures.js';
 export * from './fake-clock.js';
+export * from './store-contract.js';

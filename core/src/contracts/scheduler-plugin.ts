@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../observability/logger.js';
 import type { ApiClient } from './api-client.js';
 
 /**

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { type DestinationStream, type LevelWithSilent, type Logger as PinoLogger, pino } from 'pino';
+import pino from 'pino';
 import { errors } from '../errors/status-error.js';
 
 /**
@@ -15,7 +15,7 @@ export const Logger = Symbol.for('cpkit.Logger');
  * fields such as `component`).
  * @category Observability
  */
-export type Logger = PinoLogger;
+export type Logger = pino.Logger;
 
 /** Options of {@link createLogger}. @category Observability */
 export interface LoggerOptions {
@@ -29,7 +29,7 @@ export interface LoggerOptions {
   /** Fields bound into every line. Default: `pid` and `hostname`, as pino does. */
   base?: Record<string, unknown>;
   /** Where lines go. Default: stdout (synchronously, so nothing is lost on exit). */
-  destination?: DestinationStream;
+  destination?: pino.DestinationStream;
 }
 
 const levels: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -48,8 +48,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       { reason: 'FieldValueNotSupported', message: `unsupported value "${level}"`, field: 'level' },
     ]);
   }
-  const pinoOptions: Parameters<typeof pino>[0] = {
-    level: level as LevelWithSilent,
+  const pinoOptions: pino.LoggerOptions = {
+    level,
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (options.name !== undefined) pinoOptions.name = options.name;

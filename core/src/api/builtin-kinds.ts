@@ -6,8 +6,7 @@
  *
  * @module
  */
-import type { KubeObject } from './object.js';
-import type { KindDefinition, RegisteredKind, Scheme } from './scheme.js';
+
 import {
   asObject,
   configMapStrategy,
@@ -32,6 +31,8 @@ import {
   serviceStrategy,
   statefulSetStrategy,
 } from './builtin-strategies.js';
+import type { KubeObject } from './object.js';
+import type { KindDefinition, RegisteredKind, Scheme } from './scheme.js';
 
 function text(value: unknown): string {
   return value === undefined || value === null ? '' : String(value);
@@ -105,7 +106,9 @@ export const builtinKindDefinitions: readonly KindDefinition[] = [
     subresources: ['status', 'proxy'],
     hasGeneration: false,
     statusUpdateMayChangeLabels: true,
-    selectableFields: (node) => ({ 'spec.unschedulable': String(asObject(node.spec)?.unschedulable === true) }),
+    selectableFields: (node) => ({
+      'spec.unschedulable': String(asObject(node.spec)?.unschedulable === true),
+    }),
   },
   {
     group: '',
@@ -115,7 +118,18 @@ export const builtinKindDefinitions: readonly KindDefinition[] = [
     namespaced: true,
     shortNames: ['po'],
     categories: all,
-    subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'proxy', 'ephemeralcontainers', 'resize'],
+    subresources: [
+      'status',
+      'binding',
+      'eviction',
+      'log',
+      'exec',
+      'attach',
+      'portforward',
+      'proxy',
+      'ephemeralcontainers',
+      'resize',
+    ],
     hasGeneration: false,
     statusUpdateMayChangeLabels: true,
     selectableFields: podFields,

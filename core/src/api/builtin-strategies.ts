@@ -9,9 +9,9 @@
  */
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type { StatusCause } from '../errors/status-error.js';
-import type { KubeObject } from './object.js';
 import { FieldPath } from './field-path.js';
 import { labelSelectorFromObject } from './label-selector.js';
+import type { KubeObject } from './object.js';
 import { fieldCauses, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain } from './validation.js';
 
 /** A JSON object whose fields are not trusted. */
@@ -19,7 +19,9 @@ export type LooseObject = Record<string, unknown>;
 
 /** The value when it is a JSON object (not an array), else undefined. */
 export function asObject(value: unknown): LooseObject | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as LooseObject) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as LooseObject)
+    : undefined;
 }
 
 function asArray(value: unknown): unknown[] | undefined {
@@ -71,7 +73,12 @@ function validateProtocol(value: unknown, path: FieldPath, causes: StatusCause[]
   }
 }
 
-function requireObject(parent: LooseObject, field: string, path: FieldPath, causes: StatusCause[]): LooseObject | undefined {
+function requireObject(
+  parent: LooseObject,
+  field: string,
+  path: FieldPath,
+  causes: StatusCause[],
+): LooseObject | undefined {
   const value = parent[field];
   if (value === undefined || value === null) {
     causes.push(fieldCauses.required(path));
@@ -82,7 +89,12 @@ function requireObject(parent: LooseObject, field: string, path: FieldPath, caus
   return object;
 }
 
-function checkNonNegative(parent: LooseObject | undefined, field: string, path: FieldPath, causes: StatusCause[]): void {
+function checkNonNegative(
+  parent: LooseObject | undefined,
+  field: string,
+  path: FieldPath,
+  causes: StatusCause[],
+): void {
   const value = parent?.[field];
   if (value === undefined || value === null) return;
   if (!isInteger(value) || value < 0) {
@@ -137,12 +149,7 @@ const restartPolicies = ['Always', 'OnFailure', 'Never'];
 const dnsPolicies = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
 const pullPolicies = ['Always', 'IfNotPresent', 'Never'];
 
-function validateContainers(
-  list: unknown,
-  path: FieldPath,
-  names: Set<string>,
-  causes: StatusCause[],
-): void {
+function validateContainers(list: unknown, path: FieldPath, names: Set<string>, causes: StatusCause[]): void {
   if (list === undefined || list === null) return;
   const containers = asArray(list);
   if (!containers) {
@@ -157,15 +164,23 @@ function validateContainers(
       return;
     }
     if (c.name === undefined || c.name === '') causes.push(fieldCauses.required(at.child('name')));
-    else if (typeof c.name !== 'string') causes.push(fieldCauses.invalid(at.child('name'), c.name, 'must be a string'));
+    else if (typeof c.name !== 'string')
+      causes.push(fieldCauses.invalid(at.child('name'), c.name, 'must be a string'));
     else {
-      for (const problem of isDNS1123Label(c.name)) causes.push(fieldCauses.invalid(at.child('name'), c.name, problem));
+      for (const problem of isDNS1123Label(c.name))
+        causes.push(fieldCauses.invalid(at.child('name'), c.name, problem));
       if (names.has(c.name)) causes.push(fieldCauses.duplicate(at.child('name'), c.name));
       names.add(c.name);
     }
     if (c.image === undefined || c.image === '') causes.push(fieldCauses.required(at.child('image')));
     else if (typeof c.image !== 'string' || c.image.trim() !== c.image) {
-      causes.push(fieldCauses.invalid(at.child('image'), c.image, 'must be a string without leading or trailing whitespace'));
+      causes.push(
+        fieldCauses.invalid(
+          at.child('image'),
+          c.image,
+          'must be a string without leading or trailing whitespace',
+        ),
+      );
     }
     if (c.imagePullPolicy !== undefined && !pullPolicies.includes(c.imagePullPolicy as string)) {
       causes.push(fieldCauses.notSupported(at.child('imagePullPolicy'), c.imagePullPolicy, pullPolicies));
@@ -180,9 +195,11 @@ function validateContainers(
           causes.push(fieldCauses.invalid(portPath, p, 'must be an object'));
           return;
         }
-        if (port.containerPort === undefined) causes.push(fieldCauses.required(portPath.child('containerPort')));
+        if (port.containerPort === undefined)
+          causes.push(fieldCauses.required(portPath.child('containerPort')));
         else validatePort(port.containerPort, portPath.child('containerPort'), causes);
-        if (port.hostPort !== undefined && port.hostPort !== 0) validatePort(port.hostPort, portPath.child('hostPort'), causes);
+        if (port.hostPort !== undefined && port.hostPort !== 0)
+          validatePort(port.hostPort, portPath.child('hostPort'), causes);
         validateProtocol(port.protocol, portPath.child('protocol'), causes);
       });
     }
@@ -190,35 +207,53 @@ function validateContainers(
 }
 
 /** Validates a pod spec at `path` (`spec`, or `spec.template.spec` of a workload). */
-export function validatePodSpec(spec: unknown, path: FieldPath, allowedRestartPolicies = restartPolicies): StatusCause[] {
+export function validatePodSpec(
+  spec: unknown,
+  path: FieldPath,
+  allowedRestartPolicies = restartPolicies,
+): StatusCause[] {
   const causes: StatusCause[] = [];
   const s = asObject(spec);
   if (!s) {
-    causes.push(spec === undefined || spec === null ? fieldCauses.required(path) : fieldCauses.invalid(path, spec, 'must be an object'));
+    causes.push(
+      spec === undefined || spec === null
+        ? fieldCauses.required(path)
+        : fieldCauses.invalid(path, spec, 'must be an object'),
+    );
     return causes;
   }
   const names = new Set<string>();
   const containers = asArray(s.containers);
   if (!containers || containers.length === 0) {
-    if (s.containers === undefined || s.containers === null || containers) causes.push(fieldCauses.required(path.child('containers')));
+    if (s.containers === undefined || s.containers === null || containers)
+      causes.push(fieldCauses.required(path.child('containers')));
     else causes.push(fieldCauses.invalid(path.child('containers'), s.containers, 'must be a list'));
   }
   validateContainers(s.initContainers, path.child('initContainers'), names, causes);
   validateContainers(s.containers, path.child('containers'), names, causes);
   if (s.restartPolicy !== undefined && !allowedRestartPolicies.includes(s.restartPolicy as string)) {
-    causes.push(fieldCauses.notSupported(path.child('restartPolicy'), s.restartPolicy, allowedRestartPolicies));
+    causes.push(
+      fieldCauses.notSupported(path.child('restartPolicy'), s.restartPolicy, allowedRestartPolicies),
+    );
   }
   if (s.dnsPolicy !== undefined && !dnsPolicies.includes(s.dnsPolicy as string)) {
     causes.push(fieldCauses.notSupported(path.child('dnsPolicy'), s.dnsPolicy, dnsPolicies));
   }
   if (s.nodeName !== undefined && s.nodeName !== '') {
     const problems = typeof s.nodeName === 'string' ? isDNS1123Subdomain(s.nodeName) : ['must be a string'];
-    for (const problem of problems) causes.push(fieldCauses.invalid(path.child('nodeName'), s.nodeName, problem));
+    for (const problem of problems)
+      causes.push(fieldCauses.invalid(path.child('nodeName'), s.nodeName, problem));
   }
   checkNonNegative(s, 'terminationGracePeriodSeconds', path, causes);
   const deadline = s.activeDeadlineSeconds;
   if (deadline !== undefined && (!isInteger(deadline) || deadline < 1)) {
-    causes.push(fieldCauses.invalid(path.child('activeDeadlineSeconds'), deadline, 'must be between 1 and 2147483647, inclusive'));
+    causes.push(
+      fieldCauses.invalid(
+        path.child('activeDeadlineSeconds'),
+        deadline,
+        'must be between 1 and 2147483647, inclusive',
+      ),
+    );
   }
   return causes;
 }
@@ -283,7 +318,12 @@ export function validatePodUpdate(pod: LooseObject, old: LooseObject): StatusCau
   const tolerations = asArray(spec?.tolerations) ?? [];
   for (const t of oldTolerations) {
     if (!tolerations.some((n) => deepEqual(n, t))) {
-      causes.push(fieldCauses.forbidden('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds'));
+      causes.push(
+        fieldCauses.forbidden(
+          'spec.tolerations',
+          'existing toleration can not be modified except its tolerationSeconds',
+        ),
+      );
       break;
     }
   }
@@ -312,14 +352,20 @@ function validateSelectorAndTemplate(spec: LooseObject, kindLabel: string, cause
   try {
     matcher = labelSelectorFromObject(selector as LabelSelector);
   } catch (error) {
-    causes.push(fieldCauses.invalid(selectorPath, selector, error instanceof Error ? error.message : String(error)));
+    causes.push(
+      fieldCauses.invalid(selectorPath, selector, error instanceof Error ? error.message : String(error)),
+    );
     return;
   }
   if (!template) return;
   const labels = asObject(asObject(template.metadata)?.labels) ?? {};
   if (!matcher.matches(labels as Record<string, string>)) {
     causes.push(
-      fieldCauses.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'),
+      fieldCauses.invalid(
+        'spec.template.metadata.labels',
+        labels,
+        '`selector` does not match template `labels`',
+      ),
     );
   }
 }
@@ -338,7 +384,13 @@ function validateWorkload(
   validateSelectorAndTemplate(spec, kindLabel, causes);
   const template = asObject(spec.template);
   if (template) {
-    causes.push(...validatePodSpec(template.spec, FieldPath.root('spec', 'template', 'spec'), options.restartPolicies ?? ['Always']));
+    causes.push(
+      ...validatePodSpec(
+        template.spec,
+        FieldPath.root('spec', 'template', 'spec'),
+        options.restartPolicies ?? ['Always'],
+      ),
+    );
   }
   return causes;
 }
@@ -387,7 +439,8 @@ export const replicaSetStrategy = {
   },
   validate(object: KubeObject, old?: KubeObject): StatusCause[] {
     const causes = validateWorkload(object, 'replicaset');
-    if (old) immutable('spec.selector', asObject(object.spec)?.selector, asObject(old.spec)?.selector, causes);
+    if (old)
+      immutable('spec.selector', asObject(object.spec)?.selector, asObject(old.spec)?.selector, causes);
     return causes;
   },
 };
@@ -411,7 +464,8 @@ export const daemonSetStrategy = {
     if (type !== undefined && type !== 'RollingUpdate' && type !== 'OnDelete') {
       causes.push(fieldCauses.notSupported('spec.updateStrategy.type', type, ['OnDelete', 'RollingUpdate']));
     }
-    if (old) immutable('spec.selector', asObject(object.spec)?.selector, asObject(old.spec)?.selector, causes);
+    if (old)
+      immutable('spec.selector', asObject(object.spec)?.selector, asObject(old.spec)?.selector, causes);
     return causes;
   },
 };
@@ -433,7 +487,8 @@ export const statefulSetStrategy = {
     setDefault(spec, 'revisionHistoryLimit', 10);
     const strategy = spec ? ensureObject(spec, 'updateStrategy') : undefined;
     setDefault(strategy, 'type', 'RollingUpdate');
-    if (strategy?.type === 'RollingUpdate') setDefault(ensureObject(strategy, 'rollingUpdate'), 'partition', 0);
+    if (strategy?.type === 'RollingUpdate')
+      setDefault(ensureObject(strategy, 'rollingUpdate'), 'partition', 0);
     const retention = spec ? ensureObject(spec, 'persistentVolumeClaimRetentionPolicy') : undefined;
     setDefault(retention, 'whenDeleted', 'Retain');
     setDefault(retention, 'whenScaled', 'Retain');
@@ -500,7 +555,8 @@ export const jobStrategy = {
     const causes = validateWorkload(object, 'job', { replicas: false, restartPolicies: jobRestartPolicies });
     const spec = asObject(object.spec);
     const root = FieldPath.root('spec');
-    for (const field of ['parallelism', 'completions', 'backoffLimit']) checkNonNegative(spec, field, root, causes);
+    for (const field of ['parallelism', 'completions', 'backoffLimit'])
+      checkNonNegative(spec, field, root, causes);
     const mode = spec?.completionMode;
     if (mode !== undefined && mode !== 'NonIndexed' && mode !== 'Indexed') {
       causes.push(fieldCauses.notSupported('spec.completionMode', mode, ['NonIndexed', 'Indexed']));
@@ -534,29 +590,43 @@ export const cronJobStrategy = {
     if (!spec) return causes;
     const schedule = spec.schedule;
     if (schedule === undefined || schedule === '') causes.push(fieldCauses.required('spec.schedule'));
-    else if (typeof schedule !== 'string') causes.push(fieldCauses.invalid('spec.schedule', schedule, 'must be a string'));
+    else if (typeof schedule !== 'string')
+      causes.push(fieldCauses.invalid('spec.schedule', schedule, 'must be a string'));
     else {
       const trimmed = schedule.replace(/^(CRON_)?TZ=\S+\s+/, '').trim();
       const fields = trimmed.split(/\s+/);
       if (!cronMacros.includes(trimmed) && !trimmed.startsWith('@every ') && fields.length !== 5) {
-        causes.push(fieldCauses.invalid('spec.schedule', schedule, `expected exactly 5 fields, found ${fields.length}`));
+        causes.push(
+          fieldCauses.invalid('spec.schedule', schedule, `expected exactly 5 fields, found ${fields.length}`),
+        );
       }
     }
-    if (spec.concurrencyPolicy !== undefined && !concurrencyPolicies.includes(spec.concurrencyPolicy as string)) {
-      causes.push(fieldCauses.notSupported('spec.concurrencyPolicy', spec.concurrencyPolicy, concurrencyPolicies));
+    if (
+      spec.concurrencyPolicy !== undefined &&
+      !concurrencyPolicies.includes(spec.concurrencyPolicy as string)
+    ) {
+      causes.push(
+        fieldCauses.notSupported('spec.concurrencyPolicy', spec.concurrencyPolicy, concurrencyPolicies),
+      );
     }
     const root = FieldPath.root('spec');
     checkNonNegative(spec, 'successfulJobsHistoryLimit', root, causes);
     checkNonNegative(spec, 'failedJobsHistoryLimit', root, causes);
     checkNonNegative(spec, 'startingDeadlineSeconds', root, causes);
     const jobTemplate = requireObject(spec, 'jobTemplate', root.child('jobTemplate'), causes);
-    const jobSpec = jobTemplate ? requireObject(jobTemplate, 'spec', root.child('jobTemplate', 'spec'), causes) : undefined;
+    const jobSpec = jobTemplate
+      ? requireObject(jobTemplate, 'spec', root.child('jobTemplate', 'spec'), causes)
+      : undefined;
     const template = jobSpec
       ? requireObject(jobSpec, 'template', root.child('jobTemplate', 'spec', 'template'), causes)
       : undefined;
     if (template) {
       causes.push(
-        ...validatePodSpec(template.spec, root.child('jobTemplate', 'spec', 'template', 'spec'), jobRestartPolicies),
+        ...validatePodSpec(
+          template.spec,
+          root.child('jobTemplate', 'spec', 'template', 'spec'),
+          jobRestartPolicies,
+        ),
       );
     }
     return causes;
@@ -575,7 +645,8 @@ export const podStrategy = {
   },
   validate(object: KubeObject, old?: KubeObject): StatusCause[] {
     const causes = validatePodSpec(object.spec, FieldPath.root('spec'));
-    if (old && causes.length === 0) causes.push(...validatePodUpdate(object as LooseObject, old as LooseObject));
+    if (old && causes.length === 0)
+      causes.push(...validatePodUpdate(object as LooseObject, old as LooseObject));
     const phase = asObject(object.status)?.phase;
     const phases = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'];
     if (phase !== undefined && !phases.includes(phase as string)) {
@@ -613,15 +684,18 @@ export const serviceStrategy = {
     const name = object.metadata?.name;
     // Service names are DNS-1035 labels (they become DNS names and env variable prefixes).
     if (typeof name === 'string' && name !== '') {
-      for (const problem of isDNS1035Label(name)) causes.push(fieldCauses.invalid('metadata.name', name, problem));
+      for (const problem of isDNS1035Label(name))
+        causes.push(fieldCauses.invalid('metadata.name', name, problem));
     }
     const spec = requireObject(object as LooseObject, 'spec', FieldPath.root('spec'), causes);
     if (!spec) return causes;
     const type = spec.type;
-    if (!serviceTypes.includes(type as string)) causes.push(fieldCauses.notSupported('spec.type', type, serviceTypes));
+    if (!serviceTypes.includes(type as string))
+      causes.push(fieldCauses.notSupported('spec.type', type, serviceTypes));
     if (type === 'ExternalName' && !spec.externalName) causes.push(fieldCauses.required('spec.externalName'));
     const ports = asArray(spec.ports);
-    if (spec.ports !== undefined && !ports) causes.push(fieldCauses.invalid('spec.ports', spec.ports, 'must be a list'));
+    if (spec.ports !== undefined && !ports)
+      causes.push(fieldCauses.invalid('spec.ports', spec.ports, 'must be a list'));
     const headless = spec.clusterIP === 'None';
     if ((!ports || ports.length === 0) && type !== 'ExternalName' && !headless && spec.ports === undefined) {
       causes.push(fieldCauses.required('spec.ports'));
@@ -637,30 +711,46 @@ export const serviceStrategy = {
         causes.push(fieldCauses.invalid(at, item, 'must be an object'));
         return;
       }
-      if (ports.length > 1 && (port.name === undefined || port.name === '')) causes.push(fieldCauses.required(at.child('name')));
+      if (ports.length > 1 && (port.name === undefined || port.name === ''))
+        causes.push(fieldCauses.required(at.child('name')));
       if (typeof port.name === 'string' && port.name !== '') {
-        for (const problem of isDNS1123Label(port.name)) causes.push(fieldCauses.invalid(at.child('name'), port.name, problem));
+        for (const problem of isDNS1123Label(port.name))
+          causes.push(fieldCauses.invalid(at.child('name'), port.name, problem));
         if (names.has(port.name)) causes.push(fieldCauses.duplicate(at.child('name'), port.name));
         names.add(port.name);
       }
       validatePort(port.port, at.child('port'), causes);
       validateProtocol(port.protocol, at.child('protocol'), causes);
       const key = `${String(port.port)}/${String(port.protocol ?? 'TCP')}`;
-      if (seen.has(key)) causes.push(fieldCauses.duplicate(at, { port: port.port, protocol: port.protocol ?? 'TCP' }));
+      if (seen.has(key))
+        causes.push(fieldCauses.duplicate(at, { port: port.port, protocol: port.protocol ?? 'TCP' }));
       seen.add(key);
       const target = port.targetPort;
       if (typeof target === 'number') validatePort(target, at.child('targetPort'), causes);
       else if (target !== undefined && (typeof target !== 'string' || target === '' || target.length > 15)) {
-        causes.push(fieldCauses.invalid(at.child('targetPort'), target, 'must be a port number or a port name of at most 15 characters'));
+        causes.push(
+          fieldCauses.invalid(
+            at.child('targetPort'),
+            target,
+            'must be a port number or a port name of at most 15 characters',
+          ),
+        );
       }
-      if (port.nodePort !== undefined && port.nodePort !== 0) validatePort(port.nodePort, at.child('nodePort'), causes);
+      if (port.nodePort !== undefined && port.nodePort !== 0)
+        validatePort(port.nodePort, at.child('nodePort'), causes);
     });
     if (spec.selector !== undefined && !asObject(spec.selector)) {
       causes.push(fieldCauses.invalid('spec.selector', spec.selector, 'must be a map of labels'));
     }
     if (old) {
       const oldIP = asObject(old.spec)?.clusterIP;
-      if (oldIP && oldIP !== '' && spec.clusterIP !== undefined && spec.clusterIP !== oldIP && type !== 'ExternalName') {
+      if (
+        oldIP &&
+        oldIP !== '' &&
+        spec.clusterIP !== undefined &&
+        spec.clusterIP !== oldIP &&
+        type !== 'ExternalName'
+      ) {
         causes.push(fieldCauses.invalid('spec.clusterIP', spec.clusterIP, 'field is immutable'));
       }
     }
@@ -681,12 +771,14 @@ export const namespaceFinalizer = 'kubernetes';
 export const namespaceStrategy = {
   defaults(object: KubeObject): void {
     // Upstream labels every namespace with its own name so label selectors can pick namespaces.
-    const metadata = (object.metadata ??= {});
+    object.metadata ??= {};
+    const metadata = object.metadata;
     if (metadata.name) metadata.labels = { ...metadata.labels, 'kubernetes.io/metadata.name': metadata.name };
   },
   prepareForCreate(object: KubeObject): void {
     const spec = ensureObject(object as LooseObject, 'spec');
-    if (spec && (spec.finalizers === undefined || spec.finalizers === null)) spec.finalizers = [namespaceFinalizer];
+    if (spec && (spec.finalizers === undefined || spec.finalizers === null))
+      spec.finalizers = [namespaceFinalizer];
     object.status = { phase: 'Active' };
   },
   prepareForUpdate(object: KubeObject, old: KubeObject): void {
@@ -715,7 +807,13 @@ export const namespaceStrategy = {
     }
     for (const [i, finalizer] of (asArray(finalizers) ?? []).entries()) {
       if (typeof finalizer !== 'string' || finalizer === '') {
-        causes.push(fieldCauses.invalid(FieldPath.root('spec', 'finalizers').index(i), finalizer, 'must be a non-empty string'));
+        causes.push(
+          fieldCauses.invalid(
+            FieldPath.root('spec', 'finalizers').index(i),
+            finalizer,
+            'must be a non-empty string',
+          ),
+        );
       }
     }
     const phase = asObject(object.status)?.phase;
@@ -724,7 +822,13 @@ export const namespaceStrategy = {
     }
     const name = object.metadata?.name;
     if (name && object.metadata?.labels?.['kubernetes.io/metadata.name'] !== name) {
-      causes.push(fieldCauses.invalid('metadata.labels[kubernetes.io/metadata.name]', object.metadata?.labels?.['kubernetes.io/metadata.name'] ?? '', `must be ${JSON.stringify(name)}`));
+      causes.push(
+        fieldCauses.invalid(
+          'metadata.labels[kubernetes.io/metadata.name]',
+          object.metadata?.labels?.['kubernetes.io/metadata.name'] ?? '',
+          `must be ${JSON.stringify(name)}`,
+        ),
+      );
     }
     return causes;
   },
@@ -756,7 +860,11 @@ function validateDataMaps(object: KubeObject, maps: string[], base64: boolean): 
       const at = FieldPath.root(field).key(key);
       if (!configKeyPattern.test(key) || key.length > 253 || key === '.' || key === '..') {
         causes.push(
-          fieldCauses.invalid(at, key, "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"),
+          fieldCauses.invalid(
+            at,
+            key,
+            "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+          ),
         );
       }
       if (seen.has(key)) causes.push(fieldCauses.invalid(at, key, 'duplicate of key present in another map'));
@@ -775,9 +883,15 @@ function validateDataMaps(object: KubeObject, maps: string[], base64: boolean): 
   return causes;
 }
 
-function immutableData(object: KubeObject, old: KubeObject | undefined, maps: string[], causes: StatusCause[]): void {
-  if (!old || old.immutable !== true) return;
-  if (object.immutable !== true) causes.push(fieldCauses.forbidden('immutable', 'field is immutable when `immutable` is set'));
+function immutableData(
+  object: KubeObject,
+  old: KubeObject | undefined,
+  maps: string[],
+  causes: StatusCause[],
+): void {
+  if (old?.immutable !== true) return;
+  if (object.immutable !== true)
+    causes.push(fieldCauses.forbidden('immutable', 'field is immutable when `immutable` is set'));
   for (const field of maps) {
     if (!deepEqual(object[field], old[field])) {
       causes.push(fieldCauses.forbidden(field, 'field is immutable when `immutable` is set'));
@@ -811,7 +925,10 @@ export const secretStrategy = {
   validate(object: KubeObject, old?: KubeObject): StatusCause[] {
     const causes = validateDataMaps(object, ['data', 'stringData'], true);
     if (typeof object.type !== 'string' || object.type === '') causes.push(fieldCauses.required('type'));
-    if (object.type === 'kubernetes.io/service-account-token' && !object.metadata?.annotations?.['kubernetes.io/service-account.name']) {
+    if (
+      object.type === 'kubernetes.io/service-account-token' &&
+      !object.metadata?.annotations?.['kubernetes.io/service-account.name']
+    ) {
       causes.push(fieldCauses.required('metadata.annotations[kubernetes.io/service-account.name]'));
     }
     if (old) immutable('type', object.type, old.type, causes);
@@ -826,7 +943,9 @@ export const eventStrategy = {
     const involved = asObject(object.involvedObject);
     const namespace = object.metadata?.namespace;
     if (involved?.namespace && involved.namespace !== namespace) {
-      causes.push(fieldCauses.invalid('involvedObject.namespace', involved.namespace, 'does not match event.namespace'));
+      causes.push(
+        fieldCauses.invalid('involvedObject.namespace', involved.namespace, 'does not match event.namespace'),
+      );
     }
     const type = object.type;
     if (type !== undefined && type !== 'Normal' && type !== 'Warning') {
@@ -846,7 +965,9 @@ function validateAccessModes(spec: LooseObject, causes: StatusCause[]): void {
   }
   modes.forEach((mode, i) => {
     if (!accessModes.includes(mode as string)) {
-      causes.push(fieldCauses.notSupported(FieldPath.root('spec', 'accessModes').index(i), mode, accessModes));
+      causes.push(
+        fieldCauses.notSupported(FieldPath.root('spec', 'accessModes').index(i), mode, accessModes),
+      );
     }
   });
 }
@@ -865,10 +986,12 @@ export const persistentVolumeStrategy = {
     const spec = requireObject(object as LooseObject, 'spec', FieldPath.root('spec'), causes);
     if (!spec) return causes;
     validateAccessModes(spec, causes);
-    if (asObject(spec.capacity)?.storage === undefined) causes.push(fieldCauses.required('spec.capacity[storage]'));
+    if (asObject(spec.capacity)?.storage === undefined)
+      causes.push(fieldCauses.required('spec.capacity[storage]'));
     const policy = spec.persistentVolumeReclaimPolicy;
     const policies = ['Delete', 'Recycle', 'Retain'];
-    if (!policies.includes(policy as string)) causes.push(fieldCauses.notSupported('spec.persistentVolumeReclaimPolicy', policy, policies));
+    if (!policies.includes(policy as string))
+      causes.push(fieldCauses.notSupported('spec.persistentVolumeReclaimPolicy', policy, policies));
     return causes;
   },
 };
@@ -922,7 +1045,8 @@ export const endpointSliceStrategy = {
     }
     (asArray(object.endpoints) ?? []).forEach((item, i) => {
       const addresses = asArray(asObject(item)?.addresses);
-      if (!addresses || addresses.length === 0) causes.push(fieldCauses.required(FieldPath.root('endpoints').index(i).child('addresses')));
+      if (!addresses || addresses.length === 0)
+        causes.push(fieldCauses.required(FieldPath.root('endpoints').index(i).child('addresses')));
     });
     (asArray(object.ports) ?? []).forEach((item, i) => {
       const port = asObject(item);
@@ -937,7 +1061,8 @@ export const endpointSliceStrategy = {
 export const endpointsStrategy = {
   defaults(object: KubeObject): void {
     for (const subset of asArray(object.subsets) ?? []) {
-      for (const port of asArray(asObject(subset)?.ports) ?? []) setDefault(asObject(port), 'protocol', 'TCP');
+      for (const port of asArray(asObject(subset)?.ports) ?? [])
+        setDefault(asObject(port), 'protocol', 'TCP');
     }
   },
   validate(object: KubeObject): StatusCause[] {
@@ -959,7 +1084,12 @@ export const horizontalPodAutoscalerStrategy = {
     const spec = ensureObject(object as LooseObject, 'spec');
     setDefault(spec, 'minReplicas', 1);
     if (spec && (spec.metrics === undefined || (Array.isArray(spec.metrics) && spec.metrics.length === 0))) {
-      spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+      spec.metrics = [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+        },
+      ];
     }
   },
   validate(object: KubeObject): StatusCause[] {
@@ -971,10 +1101,14 @@ export const horizontalPodAutoscalerStrategy = {
     if (target && !target.name) causes.push(fieldCauses.required('spec.scaleTargetRef.name'));
     const max = spec.maxReplicas;
     const min = spec.minReplicas;
-    if (!isInteger(max) || max < 1) causes.push(fieldCauses.invalid('spec.maxReplicas', max ?? null, 'must be greater than or equal to 1'));
-    if (min !== undefined && (!isInteger(min) || min < 1)) causes.push(fieldCauses.invalid('spec.minReplicas', min, 'must be greater than or equal to 1'));
+    if (!isInteger(max) || max < 1)
+      causes.push(fieldCauses.invalid('spec.maxReplicas', max ?? null, 'must be greater than or equal to 1'));
+    if (min !== undefined && (!isInteger(min) || min < 1))
+      causes.push(fieldCauses.invalid('spec.minReplicas', min, 'must be greater than or equal to 1'));
     else if (isInteger(min) && isInteger(max) && min > max) {
-      causes.push(fieldCauses.invalid('spec.maxReplicas', max, 'must be greater than or equal to `minReplicas`'));
+      causes.push(
+        fieldCauses.invalid('spec.maxReplicas', max, 'must be greater than or equal to `minReplicas`'),
+      );
     }
     return causes;
   },
@@ -985,11 +1119,14 @@ function validateRules(object: KubeObject, causes: StatusCause[]): void {
     const rule = asObject(item);
     const at = FieldPath.root('rules').index(i);
     const verbs = asArray(rule?.verbs);
-    if (!verbs || verbs.length === 0) causes.push(fieldCauses.required(at.child('verbs'), 'verbs must contain at least one value'));
+    if (!verbs || verbs.length === 0)
+      causes.push(fieldCauses.required(at.child('verbs'), 'verbs must contain at least one value'));
     const hasResources = (asArray(rule?.resources)?.length ?? 0) > 0;
     const hasUrls = (asArray(rule?.nonResourceURLs)?.length ?? 0) > 0;
     if (!hasResources && !hasUrls) {
-      causes.push(fieldCauses.required(at.child('resources'), 'resource rules must supply at least one resource'));
+      causes.push(
+        fieldCauses.required(at.child('resources'), 'resource rules must supply at least one resource'),
+      );
     }
   });
 }
@@ -1017,7 +1154,8 @@ export const roleBindingStrategy = {
     (asArray(object.subjects) ?? []).forEach((item, i) => {
       const subject = asObject(item);
       const at = FieldPath.root('subjects').index(i);
-      if (!subjectKinds.includes(subject?.kind as string)) causes.push(fieldCauses.notSupported(at.child('kind'), subject?.kind, subjectKinds));
+      if (!subjectKinds.includes(subject?.kind as string))
+        causes.push(fieldCauses.notSupported(at.child('kind'), subject?.kind, subjectKinds));
       if (!subject?.name) causes.push(fieldCauses.required(at.child('name')));
     });
     if (old && !deepEqual(object.roleRef, old.roleRef)) {
@@ -1039,26 +1177,43 @@ export const customResourceDefinitionStrategy = {
     if (!spec) return causes;
     const group = spec.group;
     if (typeof group !== 'string' || group === '') causes.push(fieldCauses.required('spec.group'));
-    else if (!group.includes('.')) causes.push(fieldCauses.invalid('spec.group', group, 'should be a domain with at least one dot'));
+    else if (!group.includes('.'))
+      causes.push(fieldCauses.invalid('spec.group', group, 'should be a domain with at least one dot'));
     const names = requireObject(spec, 'names', FieldPath.root('spec', 'names'), causes);
     if (names) {
       for (const field of ['plural', 'kind']) {
-        if (typeof names[field] !== 'string' || names[field] === '') causes.push(fieldCauses.required(`spec.names.${field}`));
+        if (typeof names[field] !== 'string' || names[field] === '')
+          causes.push(fieldCauses.required(`spec.names.${field}`));
       }
     }
     const expected = `${String(names?.plural ?? '')}.${String(group ?? '')}`;
     if (names && object.metadata?.name !== expected) {
-      causes.push(fieldCauses.invalid('metadata.name', object.metadata?.name ?? '', 'must be spec.names.plural+"."+spec.group'));
+      causes.push(
+        fieldCauses.invalid(
+          'metadata.name',
+          object.metadata?.name ?? '',
+          'must be spec.names.plural+"."+spec.group',
+        ),
+      );
     }
     if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') {
       causes.push(fieldCauses.notSupported('spec.scope', spec.scope, ['Cluster', 'Namespaced']));
     }
     const versions = asArray(spec.versions);
-    if (!versions || versions.length === 0) causes.push(fieldCauses.required('spec.versions', 'must have exactly one version marked as storage version'));
+    if (!versions || versions.length === 0)
+      causes.push(
+        fieldCauses.required('spec.versions', 'must have exactly one version marked as storage version'),
+      );
     else {
       const storage = versions.filter((v) => asObject(v)?.storage === true).length;
       if (storage !== 1) {
-        causes.push(fieldCauses.invalid('spec.versions', versions.length, 'must have exactly one version marked as storage version'));
+        causes.push(
+          fieldCauses.invalid(
+            'spec.versions',
+            versions.length,
+            'must have exactly one version marked as storage version',
+          ),
+        );
       }
     }
     if (old) {

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { StatusError, errors, type StatusCause } from '../errors/status-error.js';
-import { type GroupVersionKind, type KindReference, type KubeObject, apiVersionOf } from './object.js';
+import { errors, type StatusCause, StatusError } from '../errors/status-error.js';
+import { apiVersionOf, type GroupVersionKind, type KindReference, type KubeObject } from './object.js';
 
 /**
  * Service identifier of the {@link Scheme}.
@@ -355,12 +355,12 @@ export class DefaultScheme implements Scheme {
     }
     const { apiVersion, kind } = object;
     if (typeof kind !== 'string' || kind === '') {
-      throw errors.badRequest('Object \'Kind\' is missing in the object', [
+      throw errors.badRequest("Object 'Kind' is missing in the object", [
         { reason: 'FieldValueRequired', field: 'kind', message: 'Required value' },
       ]);
     }
     if (typeof apiVersion !== 'string' || apiVersion === '') {
-      throw errors.badRequest('Object \'apiVersion\' is missing in the object', [
+      throw errors.badRequest("Object 'apiVersion' is missing in the object", [
         { reason: 'FieldValueRequired', field: 'apiVersion', message: 'Required value' },
       ]);
     }

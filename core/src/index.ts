@@ -7,3 +7,11 @@ export * from './contracts/store.js';
 export * from './contracts/api-client.js';
 export * from './contracts/runnable.js';
 export * from './contracts/controller.js';
+
+// API machinery: built-in kind types, field paths and validation, selectors, quantities.
+export * from './api/field-path.js';
+export * from './api/field-selector.js';
+export * from './api/label-selector.js';
+export * from './api/quantity.js';
+export * from './api/types.js';
+export * from './api/validation.js';

@@ -123,7 +123,7 @@ export type {
   APIResourceList,
   APIVersions,
   Condition,
-  DeleteOptions,
+  DeleteOptions as MetaDeleteOptions,
   LabelSelector,
   LabelSelectorRequirement,
   ListMeta,

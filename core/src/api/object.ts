@@ -4,12 +4,20 @@ import type { ListMeta, ObjectMeta } from 'kubernetes-types/meta/v1.js';
 /**
  * Any Kubernetes-style object: apiVersion, kind, metadata, and whatever else its kind defines.
  * The built-in kinds' full types come from the `kubernetes-types` package (re-exported by `types`).
+ *
+ * There is deliberately no index signature: with one, typed kinds such as `Pod` would not be
+ * assignable to `KubeObject`. Code that needs the other fields of an unknown kind reads them through
+ * {@link UnstructuredObject}.
  * @category API machinery
  */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
   metadata?: ObjectMeta;
+}
+
+/** An object of a kind known only at run time: every field readable. @category API machinery */
+export interface UnstructuredObject extends KubeObject {
   [field: string]: unknown;
 }
 

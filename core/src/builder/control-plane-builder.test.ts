@@ -73,7 +73,7 @@ describe('ControlPlaneBuilder wiring validation', () => {
         bind(KubeScheduler).toSelf();
         bind(Runnable).toService(KubeScheduler);
       }),
-      'cpkit wiring error: InProcessApiClient needs cpkit.Store, but no module binds it',
+      'cpkit wiring error: InProcessApiClient needs cpkit.Store, but no module binds it (bound as cpkit.ApiClient)',
     ],
     [
       'a role only (nothing contributes a runnable)',

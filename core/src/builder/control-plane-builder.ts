@@ -22,7 +22,12 @@ import {
 } from './contribution-provider.js';
 import { ControlPlane, DefaultGracePeriodMs } from './control-plane.js';
 import { AlwaysLeaderGate, LeaderElectionGate } from './leader-election-gate.js';
-import { describeServiceIdentifier, explainResolutionError, wiringError } from './wiring-error.js';
+import {
+  checkStaticWiring,
+  describeServiceIdentifier,
+  explainResolutionError,
+  wiringError,
+} from './wiring-error.js';
 
 /** Options of {@link ControlPlaneBuilder} and {@link createControlPlane}. @category Builder */
 export interface ControlPlaneOptions {
@@ -120,7 +125,11 @@ export class ControlPlaneBuilder {
   }
 
   /** Composes, validates and returns the control plane (not started). */
-  async build(): Promise<ControlPlane> {
+  build(): Promise<ControlPlane> {
+    return guardLeakedRejections((failures) => this.compose(failures));
+  }
+
+  private async compose(resolutionFailures: Set<unknown>): Promise<ControlPlane> {
     const gracePeriodMs = this.options.gracePeriodMs ?? DefaultGracePeriodMs;
     if (!Number.isFinite(gracePeriodMs) || gracePeriodMs < 0) {
       throw errors.badRequest(
@@ -136,17 +145,26 @@ export class ControlPlaneBuilder {
     }
     this.bindDefaults(container);
 
+    const staticProblem = checkStaticWiring(container, [
+      ...contributionPoints.map((p) => p.id),
+      ...resolvedRoles,
+      ...(this.options.validate ?? []),
+    ]);
+    if (staticProblem) throw staticProblem;
+
     // Contribution points first: their failures name the longest chain (runnable → client → store).
     const contributions = new Map<symbol, unknown[]>();
     for (const point of contributionPoints) {
-      const instances = container.isBound(point.id) ? await resolveAll(container, point.id) : [];
+      const instances = container.isBound(point.id)
+        ? await resolveAll(container, point.id, resolutionFailures)
+        : [];
       checkNames(point.id, point.what, instances);
       contributions.set(point.id, instances);
     }
 
     for (const id of [...resolvedRoles, ...(this.options.validate ?? [])]) {
       if (!container.isBound(id)) continue;
-      const instances = await resolveAll(container, id);
+      const instances = await resolveAll(container, id, resolutionFailures);
       if (singleRoles.includes(id as symbol) && instances.length > 1) {
         const labels = instances.map(contributionLabel).join(' and ');
         throw wiringError(
@@ -191,12 +209,42 @@ export function createControlPlane(options: CreateControlPlaneOptions): Promise<
   return new ControlPlaneBuilder(rest).withModules(...modules).build();
 }
 
-async function resolveAll(container: Container, id: interfaces.ServiceIdentifier): Promise<unknown[]> {
+async function resolveAll(
+  container: Container,
+  id: interfaces.ServiceIdentifier,
+  resolutionFailures: Set<unknown>,
+): Promise<unknown[]> {
   try {
-    // The async form: the sync one turns a failure inside `toService` bindings into an unhandled rejection.
+    // The async form, so bindings to async values resolve too.
     return await container.getAllAsync(id);
   } catch (error) {
+    resolutionFailures.add(error);
     throw explainResolutionError(container, id, error);
+  }
+}
+
+/**
+ * Runs `work` with the errors inversify threw at it collected in a set. inversify 6 also leaks those as
+ * unhandled rejections when a `toService` binding fails (its singleton cache re-throws a rejected promise
+ * nobody awaits), which would crash the process before our precise message is printed; this swallows
+ * exactly those.
+ */
+async function guardLeakedRejections<T>(work: (resolutionFailures: Set<unknown>) => Promise<T>): Promise<T> {
+  const resolutionFailures = new Set<unknown>();
+  const listener = (reason: unknown): void => {
+    if (resolutionFailures.has(reason)) return;
+    // Not ours: behave as Node would without this listener, unless someone else handles rejections.
+    if (process.listenerCount('unhandledRejection') === 1) throw reason;
+  };
+  process.on('unhandledRejection', listener);
+  try {
+    return await work(resolutionFailures);
+  } finally {
+    if (resolutionFailures.size > 0) {
+      // The leaked rejection is reported after the current microtasks; wait for it before unhooking.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    process.off('unhandledRejection', listener);
   }
 }
 

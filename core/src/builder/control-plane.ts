@@ -106,8 +106,11 @@ export class ControlPlane {
    * naming the runnable. Calling it again returns the same promise.
    */
   start(): Promise<void> {
-    if (this.stopPromise)
-      return Promise.reject(errors.badRequest('cpkit control plane: start() called after stop()'));
+    if (this.stopPromise) {
+      // A failed start keeps reporting its own failure; otherwise a stopped control plane cannot restart.
+      const stopped = errors.badRequest('cpkit control plane: start() called after stop()');
+      return (this.startPromise ?? Promise.resolve()).then(() => Promise.reject(stopped));
+    }
     this.startPromise ??= this.startAll();
     return this.startPromise;
   }

@@ -35,6 +35,8 @@ interface BindingLike {
 interface DependencyLike {
   serviceIdentifier: unknown;
   optional: boolean;
+  /** The `@named(...)` name, when the injection is named. */
+  named?: string | number | symbol;
 }
 
 // inversify 6 keeps bindings in a private dictionary; we only read it to explain a failure better, and fall
@@ -71,7 +73,11 @@ function dependenciesOf(implementation: Function): DependencyLike[] {
       );
       if (!injected) continue;
       const optional = entries.some((e) => e.key === METADATA_KEY.OPTIONAL_TAG && e.value === true);
-      dependencies.push({ serviceIdentifier: injected.value, optional });
+      const named = entries.find((e) => e.key === METADATA_KEY.NAMED_TAG)?.value as
+        | string
+        | symbol
+        | undefined;
+      dependencies.push({ serviceIdentifier: injected.value, optional, named });
     }
   };
   collect(Reflect.getMetadata(METADATA_KEY.TAGGED, implementation) as TaggedMetadata | undefined);
@@ -191,4 +197,68 @@ export function explainResolutionError(
   }
 
   return wiringError(`creating ${rootName} failed: ${message}`, error);
+}
+
+function describeDependency(dependency: DependencyLike): string {
+  const name = describeServiceIdentifier(dependency.serviceIdentifier);
+  return dependency.named === undefined
+    ? name
+    : `${name} named ${describeServiceIdentifier(dependency.named)}`;
+}
+
+/**
+ * Checks, without constructing anything, that every class the container can construct has a binding for
+ * each of its non-optional injections. Checking statically first gives precise messages even through
+ * opaque bindings (`toService`, dynamic values), and avoids constructing half a control plane.
+ * `roots` (contribution points and roles, in order) are used to show the chain that leads to the class.
+ * Returns the first problem found, or undefined.
+ */
+export function checkStaticWiring(
+  container: interfaces.Container,
+  roots: readonly unknown[],
+): StatusError | undefined {
+  const bindings = allBindings(container);
+  const classes = new Set<Function>();
+  for (const [serviceIdentifier, list] of bindings) {
+    for (const binding of list)
+      if (typeof binding.implementationType === 'function') classes.add(binding.implementationType);
+    if (typeof serviceIdentifier === 'function' && list.length === 0) classes.add(serviceIdentifier);
+  }
+  const problems: { needer: Function; dependency: DependencyLike }[] = [];
+  for (const implementation of classes) {
+    for (const dependency of dependenciesOf(implementation)) {
+      if (dependency.optional) continue;
+      const bound =
+        dependency.named === undefined
+          ? container.isBound(dependency.serviceIdentifier as interfaces.ServiceIdentifier)
+          : container.isBoundNamed(
+              dependency.serviceIdentifier as interfaces.ServiceIdentifier,
+              dependency.named,
+            );
+      if (!bound) problems.push({ needer: implementation, dependency });
+    }
+  }
+  if (problems.length === 0) return undefined;
+  // Prefer a problem reachable from a root, in root order, so the message shows how it is needed.
+  for (const root of roots) {
+    for (const { needer, dependency } of problems) {
+      const chain = findChain(bindings, root, needer);
+      if (!chain) continue;
+      const via =
+        chain.length > 1
+          ? ` (${describeServiceIdentifier(root)} → ${chain.join(' → ')})`
+          : ` (bound as ${describeServiceIdentifier(root)})`;
+      return wiringError(
+        `${needer.name} needs ${describeDependency(dependency)}, but no module binds it${via}`,
+      );
+    }
+  }
+  const { needer, dependency } = problems[0];
+  const boundAs = [...bindings]
+    .filter(([, list]) => list.some((b) => b.implementationType === needer))
+    .map(([id]) => describeServiceIdentifier(id));
+  const suffix = boundAs.length > 0 ? ` (bound as ${boundAs.join(', ')})` : '';
+  return wiringError(
+    `${needer.name} needs ${describeDependency(dependency)}, but no module binds it${suffix}`,
+  );
 }

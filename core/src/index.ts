@@ -17,13 +17,13 @@ export * from './api/types.js';
 export * from './api/validation.js';
 
 // Role contracts (one file each), observability services and the control-plane builder.
+export * from './builder/index.js';
+export * from './contracts/admission-plugin.js';
 export * from './contracts/api-server.js';
-export * from './contracts/scheduler-plugin.js';
-export * from './contracts/node-agent.js';
-export * from './contracts/service-proxy.js';
-export * from './contracts/container-runtime.js';
 export * from './contracts/authenticator.js';
 export * from './contracts/authorizer.js';
-export * from './contracts/admission-plugin.js';
+export * from './contracts/container-runtime.js';
+export * from './contracts/node-agent.js';
+export * from './contracts/scheduler-plugin.js';
+export * from './contracts/service-proxy.js';
 export * from './observability/index.js';
-export * from './builder/index.js';

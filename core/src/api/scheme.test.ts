@@ -130,7 +130,11 @@ describe('DefaultScheme register', () => {
   it.each([
     ['the same GVK', widget, 'kind example.com/v1alpha1 Widget is already registered'],
     ['the same resource', { ...widget, kind: 'Gizmo' }, 'resource widgets.example.com is already registered'],
-    ['another version', { ...widget, version: 'v1' }, 'serving several versions of one resource is not supported yet'],
+    [
+      'another version',
+      { ...widget, version: 'v1' },
+      'serving several versions of one resource is not supported yet',
+    ],
   ])('rejects %s twice with AlreadyExists', (_what, second, message) => {
     const scheme = new DefaultScheme();
     scheme.register(widget);
@@ -164,7 +168,13 @@ describe('DefaultScheme register', () => {
 
   it('prefers the core group for names several groups share', () => {
     const scheme = builtinScheme();
-    scheme.register({ group: 'events.k8s.io', version: 'v1', kind: 'Event', resource: 'events', namespaced: true });
+    scheme.register({
+      group: 'events.k8s.io',
+      version: 'v1',
+      kind: 'Event',
+      resource: 'events',
+      namespaced: true,
+    });
     expect(scheme.resolve('events').group).toBe('');
     expect(scheme.resolve('events.events.k8s.io').group).toBe('events.k8s.io');
     const ambiguous = thrown(() => scheme.resolve('Event'));
@@ -231,8 +241,35 @@ describe('built-in catalog', () => {
   });
 
   it.each([
-    ['pods', ['spec.nodeName', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName', 'spec.restartPolicy', 'spec.hostNetwork']],
-    ['events', ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type']],
+    [
+      'pods',
+      [
+        'spec.nodeName',
+        'spec.schedulerName',
+        'spec.serviceAccountName',
+        'status.phase',
+        'status.podIP',
+        'status.nominatedNodeName',
+        'spec.restartPolicy',
+        'spec.hostNetwork',
+      ],
+    ],
+    [
+      'events',
+      [
+        'involvedObject.kind',
+        'involvedObject.namespace',
+        'involvedObject.name',
+        'involvedObject.uid',
+        'involvedObject.apiVersion',
+        'involvedObject.resourceVersion',
+        'involvedObject.fieldPath',
+        'reason',
+        'reportingComponent',
+        'source',
+        'type',
+      ],
+    ],
     ['nodes', ['spec.unschedulable']],
     ['secrets', ['type']],
     ['namespaces', ['status.phase']],

@@ -208,6 +208,55 @@ describe('ControlPlaneBuilder wiring validation', () => {
     expect(error.message).toBe(message);
   });
 
+  it('names a service bound twice but injected as one', async () => {
+    const Cache = Symbol.for('test.Cache');
+    @injectable()
+    class UsesCache implements Runnable {
+      readonly name = 'uses-cache';
+      constructor(@inject(Cache) readonly cache: unknown) {}
+      async start(): Promise<void> {}
+    }
+    class PodCache {}
+    class NodeCache {}
+    const error = await buildError(
+      new ContainerModule((bind) => {
+        bind(Cache).to(PodCache);
+        bind(Cache).to(NodeCache);
+        bind(Runnable).to(UsesCache);
+      }),
+    );
+    expect(error.message).toBe(
+      'cpkit wiring error: test.Cache is bound more than once (PodCache, NodeCache), but it is injected as a single service; bind it in one module only',
+    );
+  });
+
+  it('names a circular dependency', async () => {
+    const A = Symbol.for('test.A');
+    const B = Symbol.for('test.B');
+    @injectable()
+    class First {
+      constructor(@inject(B) readonly b: unknown) {}
+    }
+    @injectable()
+    class Second {
+      constructor(@inject(A) readonly a: unknown) {}
+    }
+    @injectable()
+    class Top implements Runnable {
+      readonly name = 'top';
+      constructor(@inject(A) readonly a: unknown) {}
+      async start(): Promise<void> {}
+    }
+    const error = await buildError(
+      new ContainerModule((bind) => {
+        bind(A).to(First);
+        bind(B).to(Second);
+        bind(Runnable).to(Top);
+      }),
+    );
+    expect(error.message).toMatch(/^cpkit wiring error: circular dependency: .*test\.A → test\.B → test\.A/);
+  });
+
   it('reports a constructor that throws, naming the contribution point', async () => {
     @injectable()
     class Exploding implements Runnable {

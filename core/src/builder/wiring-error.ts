@@ -30,6 +30,20 @@ function tidy(printed: string): string {
 
 interface BindingLike {
   implementationType: unknown;
+  /** inversify's binding type: `Instance`, `ConstantValue`, `DynamicValue`, ... */
+  type?: string;
+  /** The value of a constant binding. */
+  cache?: unknown;
+}
+
+function describeBinding(binding: BindingLike): string {
+  if (typeof binding.implementationType === 'function') return binding.implementationType.name;
+  if (binding.type === 'ConstantValue') {
+    const constructorName = (binding.cache as { constructor?: { name?: string } } | null | undefined)
+      ?.constructor?.name;
+    return constructorName && constructorName !== 'Object' ? constructorName : 'a constant value';
+  }
+  return binding.type === 'DynamicValue' ? 'a dynamic value' : 'a binding';
 }
 
 interface DependencyLike {
@@ -127,8 +141,7 @@ function findNeeders(bindings: Map<unknown, BindingLike[]>, missingName: string)
 
 const notRegistered = /^No matching bindings found for serviceIdentifier: ([^\n]+)/;
 const requestedBy = /Trying to resolve bindings for "([^"]+)"/;
-const ambiguous =
-  /^Ambiguous match found for serviceIdentifier: ([^\n]+)(?:\nRegistered bindings:\n([\s\S]*))?/;
+const ambiguous = /^Ambiguous match found for serviceIdentifier: ([^\n]+)/;
 const circular = /^Circular dependency found: (.+)/;
 
 /**
@@ -176,13 +189,13 @@ export function explainResolutionError(
 
   const duplicate = ambiguous.exec(message);
   if (duplicate) {
-    const bound = (duplicate[2] ?? '')
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line.length > 0);
+    const printed = tidy(duplicate[1]);
+    const bindings = allBindings(container);
+    const key = [...bindings.keys()].find((k) => describeServiceIdentifier(k) === printed);
+    const bound = key === undefined ? [] : (bindings.get(key) ?? []).map(describeBinding);
     const which = bound.length > 0 ? ` (${bound.join(', ')})` : '';
     return wiringError(
-      `${tidy(duplicate[1])} is bound more than once${which}, but it is injected as a single service; bind it in one module only`,
+      `${printed} is bound more than once${which}, but it is injected as a single service; bind it in one module only`,
       error,
     );
   }

@@ -117,6 +117,11 @@ function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(last + 1);
 }
 
+/** UTF-16 code unit order, as JavaScript compares strings. */
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function keyNotFound(key: string): StatusError {
   return errors.notFound({ resource: 'key', name: key });
 }
@@ -135,7 +140,9 @@ function keyNotFound(key: string): StatusError {
  * @category Store
  */
 export class EmbeddedStore implements Store {
-  private readonly keys: BTree<string, Version[]> = new BTree<string, Version[]>();
+  // A plain string comparator: the library's default also orders numbers, objects and mixed types,
+  // which costs a third of the time of a lookup for nothing here.
+  private readonly keys: BTree<string, Version[]> = new BTree<string, Version[]>(undefined, compareKeys);
   /** Every change after `compacted`, in revision order: `log[i].revision === logBase + i`. */
   private log: StoreEvent[] = [];
   private logBase: number;
@@ -547,12 +554,18 @@ export class EmbeddedStore implements Store {
   }
 
   /** Logs an applied change and acknowledges it: at once in memory, after the group commit when durable. */
-  private record(key: string, version: Version, event: StoreEvent, entry: StoreEntry): Promise<StoreEntry> {
+  private record(
+    key: string,
+    version: Version,
+    event: StoreEvent,
+    entry: StoreEntry,
+  ): StoreEntry | Promise<StoreEntry> {
     this.log.push(event);
     if (this.file === undefined) {
+      // Returned as a value: the calling async method resolves with it without another promise hop.
       this.committed = event.revision;
       this.emit(event);
-      return Promise.resolve(entry);
+      return entry;
     }
     return new Promise<StoreEntry>((resolve, reject) => {
       this.pending.push({

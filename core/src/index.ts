@@ -27,3 +27,15 @@ export * from './contracts/node-agent.js';
 export * from './contracts/scheduler-plugin.js';
 export * from './contracts/service-proxy.js';
 export * from './observability/index.js';
+
+// The scheme (kind catalog + built-in kinds), the registry on a Store, and the in-process ApiClient.
+export * from './api/scheme.js';
+export * from './api/builtin-kinds.js';
+export * from './registry/index.js';
+export * from './client/index.js';
+
+// Start-up bootstrap: the system namespaces.
+export * from './bootstrap/system-namespaces.js';
+
+// inversify, re-exported so every plugin shares core's single copy.
+export { Container, ContainerModule, inject, injectable, type interfaces } from 'inversify';

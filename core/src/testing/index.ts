@@ -7,3 +7,4 @@
 export * from './fixtures.js';
 export * from './fake-clock.js';
 export * from './store-contract.js';
+export * from './test-control-plane.js';

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+/** What the single-node starter can be told on its command line. */
+export interface SingleNodeOptions {
+  /** Directory holding the embedded store's SQLite file. */
+  dataDir: string;
+  /** Keep everything in memory (nothing survives a restart). */
+  inMemory: boolean;
+  logLevel: string;
+  /** Milliseconds to wait for parts to stop after SIGTERM/SIGINT. */
+  shutdownGracePeriodMs: number;
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return parsed;
+}
+
+/** Parses `argv` (as `process.argv`); prints help or a precise error and exits on bad input. */
+export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptions {
+  const program = new Command()
+    .name('cpkit-single-node')
+    .description('A cpkit control plane in one process, on the embedded store.')
+    .addOption(
+      new Option('--data-dir <dir>', 'where the embedded store keeps its data')
+        .env('CPKIT_DATA_DIR')
+        .default('.cpkit'),
+    )
+    .addOption(new Option('--in-memory', 'keep all data in memory; nothing survives a restart').default(false))
+    .addOption(
+      new Option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent')
+        .env('CPKIT_LOG_LEVEL')
+        .choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+        .default('info'),
+    )
+    .addOption(
+      new Option('--shutdown-grace-period <seconds>', 'how long parts get to stop on SIGTERM/SIGINT')
+        .argParser(positiveInteger)
+        .default(30),
+    )
+    .parse(argv as string[]);
+  const parsed = program.opts<{
+    dataDir: string;
+    inMemory: boolean;
+    logLevel: string;
+    shutdownGracePeriod: number;
+  }>();
+  return {
+    dataDir: resolve(parsed.dataDir),
+    inMemory: parsed.inMemory,
+    logLevel: parsed.logLevel,
+    shutdownGracePeriodMs: parsed.shutdownGracePeriod * 1000,
+  };
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+// Runs the starter as a user does (a child process), stops it with SIGINT, and starts it again on the
+// same data directory.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Lease } from '@cpkit/core';
+import { startTestControlPlane } from '@cpkit/core/testing';
+import { openEmbeddedStore } from '@cpkit/store-embedded';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repoRoot = resolve(import.meta.dirname, '../../..');
+const mainPath = resolve(import.meta.dirname, 'main.ts');
+
+interface LogLine {
+  msg: string;
+  level: number;
+  [field: string]: unknown;
+}
+
+interface StarterRun {
+  child: ChildProcess;
+  lines: LogLine[];
+  /** Resolves with the first log line whose message matches. */
+  waitFor(message: string | RegExp, timeoutMs?: number): Promise<LogLine>;
+  exited: Promise<number | null>;
+}
+
+function runStarter(args: string[]): StarterRun {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', mainPath, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CPKIT_LOG_LEVEL: 'info' },
+  });
+  const lines: LogLine[] = [];
+  const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
+  let buffered = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let newline = buffered.indexOf('\n');
+    while (newline >= 0) {
+      const text = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      newline = buffered.indexOf('\n');
+      if (!text.trim()) continue;
+      const line = JSON.parse(text) as LogLine;
+      lines.push(line);
+      for (const waiter of [...waiters]) {
+        if (waiter.match(line)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+  return {
+    child,
+    lines,
+    exited,
+    waitFor(message, timeoutMs = 30_000): Promise<LogLine> {
+      const match = (line: LogLine): boolean =>
+        typeof message === 'string' ? line.msg === message : message.test(line.msg);
+      const seen = lines.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolveLine, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no log line "${message}" within ${timeoutMs} ms; stderr: ${stderr}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          match,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolveLine(line);
+          },
+        });
+        void exited.then((code) => {
+          clearTimeout(timer);
+          reject(new Error(`starter exited (${code}) before logging "${message}"; stderr: ${stderr}`));
+        });
+      });
+    },
+  };
+}
+
+describe('single-node starter', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'cpkit-single-node-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts, says what it does, stops on SIGINT, and starts again with its data intact', async () => {
+    const first = runStarter(['--data-dir', dataDir]);
+    await first.waitFor('control plane started');
+    await first.waitFor('created system namespaces: default, kube-system, kube-public, kube-node-lease');
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(first.lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['received SIGINT; stopping', 'control plane stopped', 'embedded store closed']),
+    );
+
+    // The data is on disk: the namespaces exist and the Lease was released on shutdown.
+    const inspect = await startTestControlPlane({ store: await openEmbeddedStore({ path: dataDir }) });
+    try {
+      const defaultNamespace = await inspect.client.get('namespaces', 'default');
+      expect(defaultNamespace.metadata?.uid).toBeTruthy();
+      const lease = await inspect.client.get<Lease>('leases', 'cpkit-single-node', { namespace: 'kube-system' });
+      expect(lease.spec?.holderIdentity ?? '').toBe('');
+    } finally {
+      await inspect.stop();
+    }
+
+    const second = runStarter(['--data-dir', dataDir]);
+    await second.waitFor('control plane started');
+    await second.waitFor('system namespaces present');
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 90_000);
+
+  it('rejects a bad option with a precise message and a non-zero exit', async () => {
+    const run = runStarter(['--log-level', 'loud']);
+    const stderr: string[] = [];
+    run.child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+    expect(await run.exited).not.toBe(0);
+    expect(stderr.join('')).toMatch(/--log-level.*loud/s);
+  }, 30_000);
+});

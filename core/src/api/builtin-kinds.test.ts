@@ -7,7 +7,7 @@ import { StatusError } from '../errors/status-error.js';
 import { StoreRegistry } from '../registry/registry.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { registerBuiltinKinds } from './builtin-kinds.js';
-import type { KubeObject } from './object.js';
+import type { UnstructuredObject } from './object.js';
 import { DefaultScheme } from './scheme.js';
 
 const stores: EmbeddedStore[] = [];
@@ -21,7 +21,11 @@ async function newRegistry(): Promise<StoreRegistry> {
   const scheme = new DefaultScheme();
   registerBuiltinKinds(scheme);
   const registry = new StoreRegistry(store, scheme, new FakeClock());
-  await registry.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  await registry.create<UnstructuredObject>({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'default' },
+  });
   return registry;
 }
 
@@ -40,16 +44,21 @@ const podSpec = { containers: [container] };
 const template = { metadata: { labels: { app: 'x' } }, spec: podSpec };
 const selector = { matchLabels: { app: 'x' } };
 
-function obj(apiVersion: string, kind: string, body: Record<string, unknown>, name = 'x'): KubeObject {
+function obj(
+  apiVersion: string,
+  kind: string,
+  body: Record<string, unknown>,
+  name = 'x',
+): UnstructuredObject {
   return { apiVersion, kind, metadata: { name }, ...body };
 }
 
-const pod = (spec: unknown): KubeObject => obj('v1', 'Pod', { spec });
-const deployment = (spec: unknown): KubeObject => obj('apps/v1', 'Deployment', { spec });
-const service = (spec: unknown, name = 'x'): KubeObject => obj('v1', 'Service', { spec }, name);
+const pod = (spec: unknown): UnstructuredObject => obj('v1', 'Pod', { spec });
+const deployment = (spec: unknown): UnstructuredObject => obj('apps/v1', 'Deployment', { spec });
+const service = (spec: unknown, name = 'x'): UnstructuredObject => obj('v1', 'Service', { spec }, name);
 
 describe('validation of the built-in kinds', () => {
-  it.each<[string, KubeObject, string, string]>([
+  it.each<[string, UnstructuredObject, string, string]>([
     ['pod without containers', pod({ containers: [] }), 'spec.containers', 'Required value'],
     ['pod without spec', obj('v1', 'Pod', {}), 'spec.containers', 'Required value'],
     [
@@ -303,7 +312,7 @@ describe('validation of the built-in kinds', () => {
     ],
   ])('%s → 422 on %s', async (_what, object, field, message) => {
     const registry = await newRegistry();
-    const error = await rejection(registry.create(object));
+    const error = await rejection(registry.create<UnstructuredObject>(object));
     expect(error.reason).toBe('Invalid');
     const cause = error.details?.causes?.find((c) => c.field === field);
     expect(cause, `causes: ${JSON.stringify(error.details?.causes)}`).toBeDefined();
@@ -315,7 +324,7 @@ describe('validation of the built-in kinds', () => {
 describe('defaulting of the built-in kinds', () => {
   it('defaults pods as upstream v1 does', async () => {
     const registry = await newRegistry();
-    const created = await registry.create(
+    const created = await registry.create<UnstructuredObject>(
       pod({
         containers: [
           {
@@ -356,7 +365,7 @@ describe('defaulting of the built-in kinds', () => {
       resources: { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '1', memory: '1Gi' } },
     });
     expect(created.status).toEqual({ phase: 'Pending', qosClass: 'Guaranteed' });
-    const burstable = await registry.create({
+    const burstable = await registry.create<UnstructuredObject>({
       ...pod({ containers: [{ name: 'a', image: 'i', resources: { requests: { cpu: '100m' } } }] }),
       metadata: { name: 'burst' },
     });
@@ -365,7 +374,7 @@ describe('defaulting of the built-in kinds', () => {
 
   it('defaults workloads and their pod templates', async () => {
     const registry = await newRegistry();
-    const d = await registry.create(deployment({ selector, template }));
+    const d = await registry.create<UnstructuredObject>(deployment({ selector, template }));
     expect(d.spec).toMatchObject({
       replicas: 1,
       revisionHistoryLimit: 10,
@@ -373,18 +382,22 @@ describe('defaulting of the built-in kinds', () => {
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } },
       template: { spec: { restartPolicy: 'Always', containers: [{ imagePullPolicy: 'IfNotPresent' }] } },
     });
-    const ds = await registry.create(obj('apps/v1', 'DaemonSet', { spec: { selector, template } }));
+    const ds = await registry.create<UnstructuredObject>(
+      obj('apps/v1', 'DaemonSet', { spec: { selector, template } }),
+    );
     expect(ds.spec).toMatchObject({
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
     });
-    const sts = await registry.create(obj('apps/v1', 'StatefulSet', { spec: { selector, template } }));
+    const sts = await registry.create<UnstructuredObject>(
+      obj('apps/v1', 'StatefulSet', { spec: { selector, template } }),
+    );
     expect(sts.spec).toMatchObject({
       replicas: 1,
       podManagementPolicy: 'OrderedReady',
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0 } },
       persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
     });
-    const cj = await registry.create(
+    const cj = await registry.create<UnstructuredObject>(
       obj('batch/v1', 'CronJob', {
         spec: {
           schedule: '*/5 * * * *',
@@ -398,7 +411,7 @@ describe('defaulting of the built-in kinds', () => {
       successfulJobsHistoryLimit: 3,
       failedJobsHistoryLimit: 1,
     });
-    const hpa = await registry.create(
+    const hpa = await registry.create<UnstructuredObject>(
       obj('autoscaling/v2', 'HorizontalPodAutoscaler', {
         spec: { scaleTargetRef: { kind: 'Deployment', name: 'd' }, maxReplicas: 3 },
       }),
@@ -416,7 +429,7 @@ describe('defaulting of the built-in kinds', () => {
 
   it('generates a job selector from its uid', async () => {
     const registry = await newRegistry();
-    const job = await registry.create(
+    const job = await registry.create<UnstructuredObject>(
       obj('batch/v1', 'Job', { spec: { template: { spec: { ...podSpec, restartPolicy: 'Never' } } } }),
     );
     const uid = job.metadata?.uid;
@@ -436,13 +449,15 @@ describe('defaulting of the built-in kinds', () => {
 
   it('defaults services and secrets', async () => {
     const registry = await newRegistry();
-    const svc = await registry.create(service({ ports: [{ port: 80 }] }));
+    const svc = await registry.create<UnstructuredObject>(service({ ports: [{ port: 80 }] }));
     expect(svc.spec).toMatchObject({
       type: 'ClusterIP',
       sessionAffinity: 'None',
       ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }],
     });
-    const secret = await registry.create(obj('v1', 'Secret', { stringData: { password: 'hunter2' } }));
+    const secret = await registry.create<UnstructuredObject>(
+      obj('v1', 'Secret', { stringData: { password: 'hunter2' } }),
+    );
     expect(secret.type).toBe('Opaque');
     expect(secret.data).toEqual({ password: Buffer.from('hunter2').toString('base64') });
     expect(secret.stringData).toBeUndefined();
@@ -452,25 +467,29 @@ describe('defaulting of the built-in kinds', () => {
 describe('update rules of the built-in kinds', () => {
   it('lets a pod update change only images, and nodeName only once', async () => {
     const registry = await newRegistry();
-    const created = await registry.create(pod(podSpec));
+    const created = await registry.create<UnstructuredObject>(pod(podSpec));
     const spec = created.spec as Record<string, unknown>;
     const forbidden = await rejection(
-      registry.update({ ...created, spec: { ...spec, restartPolicy: 'Never' } }),
+      registry.update<UnstructuredObject>({ ...created, spec: { ...spec, restartPolicy: 'Never' } }),
     );
     expect(forbidden.reason).toBe('Invalid');
     expect(forbidden.message).toContain('spec: Forbidden: pod updates may not change fields other than');
-    const newImage = await registry.update({
+    const newImage = await registry.update<UnstructuredObject>({
       ...created,
       spec: { ...spec, containers: [{ ...(spec.containers as object[])[0], image: 'busybox:1.37' }] },
     });
     expect((newImage.spec as { containers: { image: string }[] }).containers[0].image).toBe('busybox:1.37');
-    const bound = await registry.patch('pods', 'x', 'merge', { spec: { nodeName: 'n1' } });
+    const bound = await registry.patch<UnstructuredObject>('pods', 'x', 'merge', {
+      spec: { nodeName: 'n1' },
+    });
     expect((bound.spec as { nodeName: string }).nodeName).toBe('n1');
-    const moved = await rejection(registry.patch('pods', 'x', 'merge', { spec: { nodeName: 'n2' } }));
+    const moved = await rejection(
+      registry.patch<UnstructuredObject>('pods', 'x', 'merge', { spec: { nodeName: 'n2' } }),
+    );
     expect(moved.details?.causes?.[0]).toMatchObject({ field: 'spec.nodeName' });
   });
 
-  it.each<[string, KubeObject, unknown, string]>([
+  it.each<[string, UnstructuredObject, unknown, string]>([
     [
       'deployment selector',
       deployment({ selector, template }),
@@ -509,20 +528,28 @@ describe('update rules of the built-in kinds', () => {
     ],
   ])('rejects a change of the %s', async (_what, object, patch, field) => {
     const registry = await newRegistry();
-    await registry.create(object);
+    await registry.create<UnstructuredObject>(object);
     const resource = registry.scheme.kindOfObject(object).resource;
-    const error = await rejection(registry.patch(resource, 'x', 'merge', patch));
+    const error = await rejection(registry.patch<UnstructuredObject>(resource, 'x', 'merge', patch));
     expect(error.reason).toBe('Invalid');
     expect(error.details?.causes?.map((c) => c.field)).toContain(field);
   });
 
   it('keeps a service clusterIP when a replacement leaves it out', async () => {
     const registry = await newRegistry();
-    const created = await registry.create(service({ ports: [{ port: 80 }], clusterIP: '10.96.0.10' }));
-    const replaced = await registry.update({ ...created, spec: { ports: [{ port: 81 }] } });
+    const created = await registry.create<UnstructuredObject>(
+      service({ ports: [{ port: 80 }], clusterIP: '10.96.0.10' }),
+    );
+    const replaced = await registry.update<UnstructuredObject>({
+      ...created,
+      spec: { ports: [{ port: 81 }] },
+    });
     expect((replaced.spec as { clusterIP: string }).clusterIP).toBe('10.96.0.10');
     const changed = await rejection(
-      registry.update({ ...replaced, spec: { ...(replaced.spec as object), clusterIP: '10.96.0.11' } }),
+      registry.update<UnstructuredObject>({
+        ...replaced,
+        spec: { ...(replaced.spec as object), clusterIP: '10.96.0.11' },
+      }),
     );
     expect(changed.details?.causes?.[0]).toMatchObject({ field: 'spec.clusterIP' });
   });

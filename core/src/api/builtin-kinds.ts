@@ -31,7 +31,7 @@ import {
   serviceStrategy,
   statefulSetStrategy,
 } from './builtin-strategies.js';
-import type { KubeObject } from './object.js';
+import type { UnstructuredObject } from './object.js';
 import type { KindDefinition, RegisteredKind, Scheme } from './scheme.js';
 
 function text(value: unknown): string {
@@ -39,7 +39,7 @@ function text(value: unknown): string {
 }
 
 /** Field-selector fields of pods, as upstream's pod field set defines them. */
-function podFields(pod: KubeObject): Record<string, string> {
+function podFields(pod: UnstructuredObject): Record<string, string> {
   const spec = asObject(pod.spec) ?? {};
   const status = asObject(pod.status) ?? {};
   const podIPs = Array.isArray(status.podIPs) ? status.podIPs : [];
@@ -56,7 +56,7 @@ function podFields(pod: KubeObject): Record<string, string> {
   };
 }
 
-function eventFields(event: KubeObject): Record<string, string> {
+function eventFields(event: UnstructuredObject): Record<string, string> {
   const involved = asObject(event.involvedObject) ?? {};
   const source = text(asObject(event.source)?.component);
   return {

@@ -11,7 +11,7 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type { StatusCause } from '../errors/status-error.js';
 import { FieldPath } from './field-path.js';
 import { labelSelectorFromObject } from './label-selector.js';
-import type { KubeObject } from './object.js';
+import type { UnstructuredObject } from './object.js';
 import { fieldCauses, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain } from './validation.js';
 
 /** A JSON object whose fields are not trusted. */
@@ -371,7 +371,7 @@ function validateSelectorAndTemplate(spec: LooseObject, kindLabel: string, cause
 }
 
 function validateWorkload(
-  object: KubeObject,
+  object: UnstructuredObject,
   kindLabel: string,
   options: { replicas?: boolean; restartPolicies?: string[] } = {},
 ): StatusCause[] {
@@ -405,7 +405,7 @@ function defaultTemplate(spec: LooseObject | undefined): void {
 }
 
 export const deploymentStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     const spec = ensureObject(object as LooseObject, 'spec');
     setDefault(spec, 'replicas', 1);
     setDefault(spec, 'revisionHistoryLimit', 10);
@@ -419,7 +419,7 @@ export const deploymentStrategy = {
     }
     defaultTemplate(spec);
   },
-  validate(object: KubeObject, old?: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject, old?: UnstructuredObject): StatusCause[] {
     const causes = validateWorkload(object, 'deployment');
     const spec = asObject(object.spec);
     const type = asObject(spec?.strategy)?.type;
@@ -432,12 +432,12 @@ export const deploymentStrategy = {
 };
 
 export const replicaSetStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     const spec = ensureObject(object as LooseObject, 'spec');
     setDefault(spec, 'replicas', 1);
     defaultTemplate(spec);
   },
-  validate(object: KubeObject, old?: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject, old?: UnstructuredObject): StatusCause[] {
     const causes = validateWorkload(object, 'replicaset');
     if (old)
       immutable('spec.selector', asObject(object.spec)?.selector, asObject(old.spec)?.selector, causes);
@@ -446,7 +446,7 @@ export const replicaSetStrategy = {
 };
 
 export const daemonSetStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     const spec = ensureObject(object as LooseObject, 'spec');
     setDefault(spec, 'revisionHistoryLimit', 10);
     const strategy = spec ? ensureObject(spec, 'updateStrategy') : undefined;
@@ -458,7 +458,7 @@ export const daemonSetStrategy = {
     }
     defaultTemplate(spec);
   },
-  validate(object: KubeObject, old?: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject, old?: UnstructuredObject): StatusCause[] {
     const causes = validateWorkload(object, 'daemonset', { replicas: false });
     const type = asObject(asObject(object.spec)?.updateStrategy)?.type;
     if (type !== undefined && type !== 'RollingUpdate' && type !== 'OnDelete') {
@@ -480,7 +480,7 @@ const statefulSetMutableFields = [
 ];
 
 export const statefulSetStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     const spec = ensureObject(object as LooseObject, 'spec');
     setDefault(spec, 'replicas', 1);
     setDefault(spec, 'podManagementPolicy', 'OrderedReady');
@@ -494,7 +494,7 @@ export const statefulSetStrategy = {
     setDefault(retention, 'whenScaled', 'Retain');
     defaultTemplate(spec);
   },
-  validate(object: KubeObject, old?: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject, old?: UnstructuredObject): StatusCause[] {
     const causes = validateWorkload(object, 'statefulset');
     const spec = asObject(object.spec);
     const policy = spec?.podManagementPolicy;
@@ -523,7 +523,7 @@ export const statefulSetStrategy = {
 const jobRestartPolicies = ['OnFailure', 'Never'];
 
 export const jobStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     const spec = ensureObject(object as LooseObject, 'spec');
     if (spec && spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
     setDefault(spec, 'parallelism', 1);
@@ -534,7 +534,7 @@ export const jobStrategy = {
     defaultTemplate(spec);
   },
   /** Upstream generates the selector from the job's uid unless `spec.manualSelector` is true. */
-  prepareForCreate(object: KubeObject): void {
+  prepareForCreate(object: UnstructuredObject): void {
     const spec = asObject(object.spec);
     const metadata = object.metadata ?? {};
     if (!spec || spec.manualSelector === true || !metadata.uid) return;
@@ -551,7 +551,7 @@ export const jobStrategy = {
       spec.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': metadata.uid } };
     }
   },
-  validate(object: KubeObject, old?: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject, old?: UnstructuredObject): StatusCause[] {
     const causes = validateWorkload(object, 'job', { replicas: false, restartPolicies: jobRestartPolicies });
     const spec = asObject(object.spec);
     const root = FieldPath.root('spec');
@@ -575,7 +575,7 @@ const concurrencyPolicies = ['Allow', 'Forbid', 'Replace'];
 const cronMacros = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
 
 export const cronJobStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     const spec = ensureObject(object as LooseObject, 'spec');
     setDefault(spec, 'concurrencyPolicy', 'Allow');
     setDefault(spec, 'suspend', false);
@@ -584,7 +584,7 @@ export const cronJobStrategy = {
     const jobTemplate = asObject(spec?.jobTemplate);
     if (jobTemplate) defaultTemplate(asObject(jobTemplate.spec));
   },
-  validate(object: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     const spec = requireObject(object as LooseObject, 'spec', FieldPath.root('spec'), causes);
     if (!spec) return causes;
@@ -637,13 +637,13 @@ export const cronJobStrategy = {
 // Core kinds
 
 export const podStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     defaultPodSpec(ensureObject(object as LooseObject, 'spec'));
   },
-  prepareForCreate(object: KubeObject): void {
+  prepareForCreate(object: UnstructuredObject): void {
     object.status = { phase: 'Pending', qosClass: podQosClass(object.spec) };
   },
-  validate(object: KubeObject, old?: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject, old?: UnstructuredObject): StatusCause[] {
     const causes = validatePodSpec(object.spec, FieldPath.root('spec'));
     if (old && causes.length === 0)
       causes.push(...validatePodUpdate(object as LooseObject, old as LooseObject));
@@ -655,7 +655,7 @@ export const podStrategy = {
     return causes;
   },
   /** Upstream deletes unscheduled and finished pods at once; others wait for their node. */
-  deletionGracePeriodSeconds(object: KubeObject, requested: number | undefined): number {
+  deletionGracePeriodSeconds(object: UnstructuredObject, requested: number | undefined): number {
     const spec = asObject(object.spec);
     const phase = asObject(object.status)?.phase;
     if (!spec?.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
@@ -668,7 +668,7 @@ export const podStrategy = {
 const serviceTypes = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 
 export const serviceStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     const spec = ensureObject(object as LooseObject, 'spec');
     setDefault(spec, 'type', 'ClusterIP');
     setDefault(spec, 'sessionAffinity', 'None');
@@ -679,7 +679,7 @@ export const serviceStrategy = {
       if (port && port.targetPort === undefined) port.targetPort = port.port;
     }
   },
-  validate(object: KubeObject, old?: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject, old?: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     const name = object.metadata?.name;
     // Service names are DNS-1035 labels (they become DNS names and env variable prefixes).
@@ -756,7 +756,7 @@ export const serviceStrategy = {
     }
     return causes;
   },
-  prepareForUpdate(object: KubeObject, old: KubeObject): void {
+  prepareForUpdate(object: UnstructuredObject, old: UnstructuredObject): void {
     // A replaced Service keeps its allocated clusterIP when the new object leaves it out.
     const spec = asObject(object.spec);
     const oldSpec = asObject(old.spec);
@@ -769,19 +769,19 @@ export const serviceStrategy = {
 export const namespaceFinalizer = 'kubernetes';
 
 export const namespaceStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     // Upstream labels every namespace with its own name so label selectors can pick namespaces.
     object.metadata ??= {};
     const metadata = object.metadata;
     if (metadata.name) metadata.labels = { ...metadata.labels, 'kubernetes.io/metadata.name': metadata.name };
   },
-  prepareForCreate(object: KubeObject): void {
+  prepareForCreate(object: UnstructuredObject): void {
     const spec = ensureObject(object as LooseObject, 'spec');
     if (spec && (spec.finalizers === undefined || spec.finalizers === null))
       spec.finalizers = [namespaceFinalizer];
     object.status = { phase: 'Active' };
   },
-  prepareForUpdate(object: KubeObject, old: KubeObject): void {
+  prepareForUpdate(object: UnstructuredObject, old: UnstructuredObject): void {
     // spec.finalizers changes only through the finalize subresource.
     const spec = ensureObject(object as LooseObject, 'spec');
     const oldFinalizers = asObject(old.spec)?.finalizers;
@@ -790,7 +790,11 @@ export const namespaceStrategy = {
       else spec.finalizers = structuredClone(oldFinalizers);
     }
   },
-  prepareForSubresourceUpdate(subresource: string, requested: KubeObject, old: KubeObject): KubeObject {
+  prepareForSubresourceUpdate(
+    subresource: string,
+    requested: UnstructuredObject,
+    old: UnstructuredObject,
+  ): UnstructuredObject {
     if (subresource !== 'finalize') return requested;
     const next = structuredClone(old);
     const spec = ensureObject(next as LooseObject, 'spec') ?? {};
@@ -799,7 +803,7 @@ export const namespaceStrategy = {
     else spec.finalizers = structuredClone(finalizers);
     return next;
   },
-  validate(object: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     const finalizers = asObject(object.spec)?.finalizers;
     if (finalizers !== undefined && !asArray(finalizers)) {
@@ -832,10 +836,10 @@ export const namespaceStrategy = {
     }
     return causes;
   },
-  pendingFinalizers(object: KubeObject): string[] {
+  pendingFinalizers(object: UnstructuredObject): string[] {
     return (asArray(asObject(object.spec)?.finalizers) ?? []).map(String);
   },
-  prepareForDelete(object: KubeObject): void {
+  prepareForDelete(object: UnstructuredObject): void {
     const status = ensureObject(object as LooseObject, 'status');
     if (status) status.phase = 'Terminating';
   },
@@ -844,7 +848,7 @@ export const namespaceStrategy = {
 const configKeyPattern = /^[-._a-zA-Z0-9]+$/;
 const maxConfigBytes = 1024 * 1024;
 
-function validateDataMaps(object: KubeObject, maps: string[], base64: boolean): StatusCause[] {
+function validateDataMaps(object: UnstructuredObject, maps: string[], base64: boolean): StatusCause[] {
   const causes: StatusCause[] = [];
   const seen = new Set<string>();
   let total = 0;
@@ -884,8 +888,8 @@ function validateDataMaps(object: KubeObject, maps: string[], base64: boolean): 
 }
 
 function immutableData(
-  object: KubeObject,
-  old: KubeObject | undefined,
+  object: UnstructuredObject,
+  old: UnstructuredObject | undefined,
   maps: string[],
   causes: StatusCause[],
 ): void {
@@ -900,7 +904,7 @@ function immutableData(
 }
 
 export const configMapStrategy = {
-  validate(object: KubeObject, old?: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject, old?: UnstructuredObject): StatusCause[] {
     const causes = validateDataMaps(object, ['data', 'binaryData'], false);
     immutableData(object, old, ['data', 'binaryData'], causes);
     return causes;
@@ -908,7 +912,7 @@ export const configMapStrategy = {
 };
 
 export const secretStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     setDefault(object as LooseObject, 'type', 'Opaque');
     // stringData is a write-only convenience: upstream merges it into data (base64) and drops it.
     const stringData = asObject(object.stringData);
@@ -922,7 +926,7 @@ export const secretStrategy = {
       }
     }
   },
-  validate(object: KubeObject, old?: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject, old?: UnstructuredObject): StatusCause[] {
     const causes = validateDataMaps(object, ['data', 'stringData'], true);
     if (typeof object.type !== 'string' || object.type === '') causes.push(fieldCauses.required('type'));
     if (
@@ -938,7 +942,7 @@ export const secretStrategy = {
 };
 
 export const eventStrategy = {
-  validate(object: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     const involved = asObject(object.involvedObject);
     const namespace = object.metadata?.namespace;
@@ -973,15 +977,15 @@ function validateAccessModes(spec: LooseObject, causes: StatusCause[]): void {
 }
 
 export const persistentVolumeStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     const spec = ensureObject(object as LooseObject, 'spec');
     setDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');
     setDefault(spec, 'volumeMode', 'Filesystem');
   },
-  prepareForCreate(object: KubeObject): void {
+  prepareForCreate(object: UnstructuredObject): void {
     object.status = { phase: 'Pending' };
   },
-  validate(object: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     const spec = requireObject(object as LooseObject, 'spec', FieldPath.root('spec'), causes);
     if (!spec) return causes;
@@ -997,13 +1001,13 @@ export const persistentVolumeStrategy = {
 };
 
 export const persistentVolumeClaimStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     setDefault(ensureObject(object as LooseObject, 'spec'), 'volumeMode', 'Filesystem');
   },
-  prepareForCreate(object: KubeObject): void {
+  prepareForCreate(object: UnstructuredObject): void {
     object.status = { phase: 'Pending' };
   },
-  validate(object: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     const spec = requireObject(object as LooseObject, 'spec', FieldPath.root('spec'), causes);
     if (!spec) return causes;
@@ -1016,7 +1020,7 @@ export const persistentVolumeClaimStrategy = {
 };
 
 export const leaseStrategy = {
-  validate(object: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     const spec = asObject(object.spec);
     const duration = spec?.leaseDurationSeconds;
@@ -1031,10 +1035,10 @@ export const leaseStrategy = {
 const addressTypes = ['IPv4', 'IPv6', 'FQDN'];
 
 export const endpointSliceStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     for (const item of asArray(object.ports) ?? []) setDefault(asObject(item), 'protocol', 'TCP');
   },
-  validate(object: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     if (!addressTypes.includes(object.addressType as string)) {
       causes.push(
@@ -1059,13 +1063,13 @@ export const endpointSliceStrategy = {
 };
 
 export const endpointsStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     for (const subset of asArray(object.subsets) ?? []) {
       for (const port of asArray(asObject(subset)?.ports) ?? [])
         setDefault(asObject(port), 'protocol', 'TCP');
     }
   },
-  validate(object: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     (asArray(object.subsets) ?? []).forEach((subset, i) => {
       (asArray(asObject(subset)?.ports) ?? []).forEach((item, j) => {
@@ -1080,7 +1084,7 @@ export const endpointsStrategy = {
 };
 
 export const horizontalPodAutoscalerStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     const spec = ensureObject(object as LooseObject, 'spec');
     setDefault(spec, 'minReplicas', 1);
     if (spec && (spec.metrics === undefined || (Array.isArray(spec.metrics) && spec.metrics.length === 0))) {
@@ -1092,7 +1096,7 @@ export const horizontalPodAutoscalerStrategy = {
       ];
     }
   },
-  validate(object: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     const spec = requireObject(object as LooseObject, 'spec', FieldPath.root('spec'), causes);
     if (!spec) return causes;
@@ -1114,7 +1118,7 @@ export const horizontalPodAutoscalerStrategy = {
   },
 };
 
-function validateRules(object: KubeObject, causes: StatusCause[]): void {
+function validateRules(object: UnstructuredObject, causes: StatusCause[]): void {
   (asArray(object.rules) ?? []).forEach((item, i) => {
     const rule = asObject(item);
     const at = FieldPath.root('rules').index(i);
@@ -1132,7 +1136,7 @@ function validateRules(object: KubeObject, causes: StatusCause[]): void {
 }
 
 export const roleStrategy = {
-  validate(object: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     validateRules(object, causes);
     return causes;
@@ -1142,7 +1146,7 @@ export const roleStrategy = {
 const subjectKinds = ['ServiceAccount', 'User', 'Group'];
 
 export const roleBindingStrategy = {
-  validate(object: KubeObject, old?: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject, old?: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     const roleRef = requireObject(object as LooseObject, 'roleRef', FieldPath.root('roleRef'), causes);
     if (roleRef) {
@@ -1166,12 +1170,12 @@ export const roleBindingStrategy = {
 };
 
 export const customResourceDefinitionStrategy = {
-  defaults(object: KubeObject): void {
+  defaults(object: UnstructuredObject): void {
     const spec = asObject(object.spec);
     const conversion = spec ? ensureObject(spec, 'conversion') : undefined;
     setDefault(conversion, 'strategy', 'None');
   },
-  validate(object: KubeObject, old?: KubeObject): StatusCause[] {
+  validate(object: UnstructuredObject, old?: UnstructuredObject): StatusCause[] {
     const causes: StatusCause[] = [];
     const spec = requireObject(object as LooseObject, 'spec', FieldPath.root('spec'), causes);
     if (!spec) return causes;

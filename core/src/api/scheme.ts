@@ -9,7 +9,13 @@
  * @module
  */
 import { errors, type StatusCause, StatusError } from '../errors/status-error.js';
-import { apiVersionOf, type GroupVersionKind, type KindReference, type KubeObject } from './object.js';
+import {
+  apiVersionOf,
+  type GroupVersionKind,
+  type KindReference,
+  type KubeObject,
+  type UnstructuredObject,
+} from './object.js';
 
 /**
  * Service identifier of the {@link Scheme}.
@@ -25,7 +31,7 @@ export type NameValidation = 'subdomain' | 'label' | 'path-segment';
  * `namespaced` are required; the hooks are the kind's "strategy" as upstream calls it.
  * @category API machinery
  */
-export interface KindDefinition<T extends KubeObject = KubeObject> {
+export interface KindDefinition<T extends KubeObject = UnstructuredObject> {
   /** API group; `''` for the core group. */
   group: string;
   version: string;
@@ -95,7 +101,7 @@ export interface KindDefinition<T extends KubeObject = KubeObject> {
  * A kind as the scheme holds it: the definition with every default filled in.
  * @category API machinery
  */
-export interface RegisteredKind<T extends KubeObject = KubeObject>
+export interface RegisteredKind<T extends KubeObject = UnstructuredObject>
   extends Readonly<Omit<KindDefinition<T>, 'singular' | 'shortNames' | 'categories' | 'subresources'>> {
   readonly singular: string;
   readonly shortNames: readonly string[];
@@ -126,7 +132,7 @@ export interface Scheme {
    * Adds a kind. Fails with `AlreadyExists` when its group/version/kind or its group/resource is
    * already registered, and with `BadRequest` naming the field when the definition is malformed.
    */
-  register<T extends KubeObject = KubeObject>(definition: KindDefinition<T>): RegisteredKind<T>;
+  register<T extends KubeObject = UnstructuredObject>(definition: KindDefinition<T>): RegisteredKind<T>;
   /** Removes a kind (e.g. when its CRD is deleted). Returns whether it was registered. */
   unregister(gvk: GroupVersionKind): boolean;
   /** The kind with this group/version/kind. */
@@ -162,7 +168,7 @@ function gvkKey(group: string, version: string, kind: string): string {
 /** Group name of the core group in storage keys and qualified names is empty; `core` is reserved. */
 const reservedGroups = new Set(['core']);
 
-function checkDefinition(definition: KindDefinition<KubeObject>): void {
+function checkDefinition(definition: KindDefinition): void {
   const causes: StatusCause[] = [];
   const bad = (field: string, message: string): void => {
     causes.push({ reason: 'FieldValueInvalid', field, message });
@@ -258,8 +264,8 @@ function unknownResource(name: string): StatusError {
 export class DefaultScheme implements Scheme {
   private readonly byGvk = new Map<string, RegisteredKind>();
 
-  register<T extends KubeObject = KubeObject>(definition: KindDefinition<T>): RegisteredKind<T> {
-    checkDefinition(definition as KindDefinition<KubeObject>);
+  register<T extends KubeObject = UnstructuredObject>(definition: KindDefinition<T>): RegisteredKind<T> {
+    checkDefinition(definition as unknown as KindDefinition);
     const { group, version, kind, resource } = definition;
     const key = gvkKey(group, version, kind);
     if (this.byGvk.has(key)) {

@@ -3,7 +3,7 @@ import { EmbeddedStore } from '@cpkit/store-embedded';
 import { Container } from 'inversify';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../api/object.js';
+import type { UnstructuredObject } from '../api/object.js';
 import { Scheme } from '../api/scheme.js';
 import { ApiClient } from '../contracts/api-client.js';
 import { Store } from '../contracts/store.js';
@@ -29,11 +29,15 @@ async function wiredContainer(options: Parameters<typeof registryModule>[0] = {}
 
 async function newClient(): Promise<ApiClient> {
   const client = (await wiredContainer()).get<ApiClient>(ApiClient);
-  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  await client.create<UnstructuredObject>({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'default' },
+  });
   return client;
 }
 
-const configMap = (name: string, data: Record<string, string> = { a: '1' }): KubeObject => ({
+const configMap = (name: string, data: Record<string, string> = { a: '1' }): UnstructuredObject => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
   metadata: { name, namespace: 'default' },
@@ -54,7 +58,7 @@ describe('InProcessApiClient', () => {
     const scheme = container.get<Scheme>(Scheme);
     expect(scheme.resolve('deploy').kind).toBe('Deployment');
     expect(scheme.resolve('widgets').kind).toBe('Widget');
-    const widget = await client.create({
+    const widget = await client.create<UnstructuredObject>({
       apiVersion: 'example.com/v1',
       kind: 'Widget',
       metadata: { name: 'w' },
@@ -69,25 +73,27 @@ describe('InProcessApiClient', () => {
 
   it('goes through the registry for every verb', async () => {
     const client = await newClient();
-    const created = await client.create(configMap('c'));
-    expect((await client.get('ConfigMap', 'c', { namespace: 'default' })).data).toEqual({ a: '1' });
-    const updated = await client.update({ ...created, data: { a: '2' } });
+    const created = await client.create<UnstructuredObject>(configMap('c'));
+    expect((await client.get<UnstructuredObject>('ConfigMap', 'c', { namespace: 'default' })).data).toEqual({
+      a: '1',
+    });
+    const updated = await client.update<UnstructuredObject>({ ...created, data: { a: '2' } });
     expect(updated.data).toEqual({ a: '2' });
-    const patched = await client.patch('configmaps', 'c', 'json', [
+    const patched = await client.patch<UnstructuredObject>('configmaps', 'c', 'json', [
       { op: 'add', path: '/data/b', value: '3' },
     ]);
     expect(patched.data).toEqual({ a: '2', b: '3' });
-    const list = await client.list('configmaps', { namespace: 'default' });
+    const list = await client.list<UnstructuredObject>('configmaps', { namespace: 'default' });
     expect(list.items.map((i) => i.metadata?.name)).toEqual(['c']);
-    await client.delete('configmaps', 'c');
-    const error = await client.get('configmaps', 'c').catch((e: unknown) => e);
+    await client.delete<UnstructuredObject>('configmaps', 'c');
+    const error = await client.get<UnstructuredObject>('configmaps', 'c').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StatusError);
     expect((error as StatusError).message).toBe('configmaps "c" not found');
   });
 
   it('updateStatus writes only the status, update never does', async () => {
     const client = await newClient();
-    const created = await client.create({
+    const created = await client.create<UnstructuredObject>({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'd', namespace: 'default' },
@@ -96,33 +102,33 @@ describe('InProcessApiClient', () => {
         template: { metadata: { labels: { app: 'd' } }, spec: { containers: [{ name: 'a', image: 'i:1' }] } },
       },
     });
-    const withStatus = await client.updateStatus({
+    const withStatus = await client.updateStatus<UnstructuredObject>({
       ...created,
       spec: { replicas: 7 },
       status: { replicas: 1 },
     });
     expect(withStatus.status).toEqual({ replicas: 1 });
     expect((withStatus.spec as { replicas: number }).replicas).toBe(1);
-    const updated = await client.update({ ...withStatus, status: { replicas: 5 } });
+    const updated = await client.update<UnstructuredObject>({ ...withStatus, status: { replicas: 5 } });
     expect(updated.status).toEqual({ replicas: 1 });
   });
 
   it('never shares objects with the caller', async () => {
     const client = await newClient();
     const input = configMap('c');
-    const pending = client.create(input);
+    const pending = client.create<UnstructuredObject>(input);
     // Mutating the argument while the call is in flight must not leak into the stored object.
     (input.data as Record<string, string>).a = 'mutated';
     const created = await pending;
     expect(created.data).toEqual({ a: '1' });
     expect(created).not.toBe(input);
     (created.data as Record<string, string>).a = 'mutated again';
-    const read = await client.get('configmaps', 'c');
+    const read = await client.get<UnstructuredObject>('configmaps', 'c');
     expect(read.data).toEqual({ a: '1' });
     (read.data as Record<string, string>).a = 'and again';
-    expect((await client.get('configmaps', 'c')).data).toEqual({ a: '1' });
+    expect((await client.get<UnstructuredObject>('configmaps', 'c')).data).toEqual({ a: '1' });
     const patch = { data: { b: '2' } };
-    const patched = client.patch('configmaps', 'c', 'merge', patch);
+    const patched = client.patch<UnstructuredObject>('configmaps', 'c', 'merge', patch);
     patch.data.b = 'mutated';
     expect((await patched).data).toEqual({ a: '1', b: '2' });
   });
@@ -138,10 +144,10 @@ describe('InProcessApiClient', () => {
 
   it('streams watch events', async () => {
     const client = await newClient();
-    await client.create(configMap('a'));
-    const events = firstValueFrom(client.watch('configmaps').pipe(take(2), toArray()));
+    await client.create<UnstructuredObject>(configMap('a'));
+    const events = firstValueFrom(client.watch<UnstructuredObject>('configmaps').pipe(take(2), toArray()));
     await new Promise((resolve) => setTimeout(resolve, 10));
-    await client.create(configMap('b'));
+    await client.create<UnstructuredObject>(configMap('b'));
     expect((await events).map((e) => `${e.type} ${e.object.metadata?.name}`)).toEqual(['ADDED a', 'ADDED b']);
   });
 });

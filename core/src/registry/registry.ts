@@ -27,7 +27,7 @@ import {
   parseFieldSelector,
 } from '../api/field-selector.js';
 import { type LabelSelectorMatcher, parseLabelSelector } from '../api/label-selector.js';
-import type { KindReference, KubeList, KubeObject } from '../api/object.js';
+import type { KindReference, KubeList, KubeObject, UnstructuredObject } from '../api/object.js';
 import type { RegisteredKind, Scheme } from '../api/scheme.js';
 import { fieldCauses, validateObjectMeta } from '../api/validation.js';
 import { type CancelTimer, type Clock, SystemClock } from '../clock/clock.js';
@@ -182,7 +182,7 @@ function isPlainObject(value: unknown): boolean {
 type MutableObjectMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
 
 /** The object's metadata, created when absent, typed for writing. */
-function metaOf(object: KubeObject): MutableObjectMeta {
+function metaOf(object: UnstructuredObject): MutableObjectMeta {
   object.metadata ??= {};
   return object.metadata as MutableObjectMeta;
 }
@@ -203,7 +203,7 @@ function jsonEqual(a: unknown, b: unknown): boolean {
 }
 
 /** Everything but metadata and status: what a generation tracks. */
-function specPart(object: KubeObject): Record<string, unknown> {
+function specPart(object: UnstructuredObject): Record<string, unknown> {
   const { metadata: _metadata, status: _status, apiVersion: _apiVersion, kind: _kind, ...rest } = object;
   return rest;
 }
@@ -300,7 +300,7 @@ interface Selectors {
 /** One attempt's view of the stored object. */
 interface Current {
   entry: StoreEntry;
-  object: KubeObject;
+  object: UnstructuredObject;
 }
 
 /**
@@ -349,7 +349,7 @@ export class StoreRegistry implements Registry {
       await this.checkNotTooLarge(parseResourceVersion(options.resourceVersion));
     }
     const current = await this.read(kind, namespace, name);
-    return current.object as T;
+    return current.object as unknown as T;
   }
 
   async list<T extends KubeObject = KubeObject>(
@@ -390,7 +390,7 @@ export class StoreRegistry implements Registry {
       listRevision = page.revision;
       for (const entry of page.items) {
         const object = this.decode(entry.value, entry.modRevision);
-        if (this.matches(kind, selectors, object)) items.push(object as T);
+        if (this.matches(kind, selectors, object)) items.push(object as unknown as T);
       }
       storeToken = page.continue;
       remainingItemCount = page.remainingItemCount;
@@ -456,11 +456,11 @@ export class StoreRegistry implements Registry {
       if (kind.hasGeneration) meta.generation = 1;
       kind.prepareForCreate?.(candidate);
       this.validateOrThrow(kind, candidate);
-      if (dryRun) return candidate as T;
+      if (dryRun) return candidate as unknown as T;
       const key = storageKey(kind, meta.namespace, String(meta.name));
       try {
         const entry = await this.store.create(key, this.encode(candidate));
-        return this.decode(entry.value, entry.modRevision) as T;
+        return this.decode(entry.value, entry.modRevision) as unknown as T;
       } catch (error) {
         if (isStatusError(error, 'AlreadyExists')) {
           // A generated name that collided is retried with another suffix, as upstream does.
@@ -497,7 +497,7 @@ export class StoreRegistry implements Registry {
     const result = await this.guaranteedUpdate(kind, namespace, name, subresource, isDryRun(options), () =>
       cloneJson(object, 'object'),
     );
-    return result as T;
+    return result as unknown as T;
   }
 
   async patch<T extends KubeObject = KubeObject>(
@@ -513,10 +513,10 @@ export class StoreRegistry implements Registry {
     const subresource = this.checkSubresource(kind, options.subresource);
     const dryRun = isDryRun(options);
     const document = cloneJson(patch, 'patch');
-    let apply: (current: KubeObject) => KubeObject;
+    let apply: (current: UnstructuredObject) => UnstructuredObject;
     if (type === 'merge') {
       if (!isPlainObject(document)) throw errors.badRequest('a JSON merge patch must be a JSON object');
-      apply = (current) => jsonMergePatch.apply(current, cloneJson(document, 'patch')) as KubeObject;
+      apply = (current) => jsonMergePatch.apply(current, cloneJson(document, 'patch')) as UnstructuredObject;
     } else if (type === 'json') {
       if (!Array.isArray(document)) throw errors.badRequest('a JSON patch must be an array of operations');
       const problem = jsonPatch.validate(document as jsonPatch.Operation[]);
@@ -529,7 +529,7 @@ export class StoreRegistry implements Registry {
             true,
             true,
             true,
-          ).newDocument as KubeObject;
+          ).newDocument as UnstructuredObject;
         } catch (error) {
           // Upstream answers 422 when a well-formed patch cannot be applied (failed test, missing path).
           const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
@@ -549,9 +549,9 @@ export class StoreRegistry implements Registry {
     const result = await this.guaranteedUpdate(kind, namespace, name, subresource, dryRun, (current) => {
       const patched = apply(current);
       if (!isPlainObject(patched)) throw errors.badRequest('the patched document is not a JSON object');
-      return patched as KubeObject;
+      return patched as UnstructuredObject;
     });
-    return result as T;
+    return result as unknown as T;
   }
 
   /**
@@ -565,8 +565,8 @@ export class StoreRegistry implements Registry {
     name: string,
     subresource: string | undefined,
     dryRun: boolean,
-    tryUpdate: (current: KubeObject) => KubeObject,
-  ): Promise<KubeObject> {
+    tryUpdate: (current: UnstructuredObject) => UnstructuredObject,
+  ): Promise<UnstructuredObject> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.read(kind, namespace, name);
       const requested = tryUpdate(cloneJson(current.object, 'object'));
@@ -593,10 +593,10 @@ export class StoreRegistry implements Registry {
   /** Builds the object to store for an update from the stored object and the requested state. */
   private prepareUpdate(
     kind: RegisteredKind,
-    old: KubeObject,
-    requested: KubeObject,
+    old: UnstructuredObject,
+    requested: UnstructuredObject,
     subresource: string | undefined,
-  ): KubeObject {
+  ): UnstructuredObject {
     const oldMeta = old.metadata ?? {};
     const name = String(oldMeta.name);
     const requestedMeta: MutableObjectMeta = isPlainObject(requested.metadata) ? metaOf(requested) : {};
@@ -632,7 +632,7 @@ export class StoreRegistry implements Registry {
     }
     if (causes.length > 0) throw errors.invalid(kind.kind, name, causes, kind.group || undefined);
 
-    let next: KubeObject;
+    let next: UnstructuredObject;
     if (subresource === undefined) {
       next = requested;
       next.metadata = { ...requestedMeta };
@@ -697,7 +697,7 @@ export class StoreRegistry implements Registry {
     return next;
   }
 
-  private shouldDeleteAfterUpdate(kind: RegisteredKind, object: KubeObject): boolean {
+  private shouldDeleteAfterUpdate(kind: RegisteredKind, object: UnstructuredObject): boolean {
     const meta = object.metadata ?? {};
     return (
       meta.deletionTimestamp !== undefined &&
@@ -786,9 +786,9 @@ export class StoreRegistry implements Registry {
 
       try {
         if (!pending && graceSeconds === 0) {
-          if (dryRun) return current.object as T;
+          if (dryRun) return current.object as unknown as T;
           const entry = await this.store.delete(key, { expectedRevision: current.entry.modRevision });
-          return this.decode(entry.value, entry.modRevision) as T;
+          return this.decode(entry.value, entry.modRevision) as unknown as T;
         }
         const firstMark = meta.deletionTimestamp === undefined;
         if (firstMark || graceSeconds < (meta.deletionGracePeriodSeconds ?? 0)) {
@@ -802,10 +802,10 @@ export class StoreRegistry implements Registry {
           if (nextMeta.generation !== undefined && nextMeta.generation > 0) nextMeta.generation += 1;
           kind.prepareForDelete?.(next);
         }
-        if (jsonEqual(next, current.object)) return current.object as T;
-        if (dryRun) return next as T;
+        if (jsonEqual(next, current.object)) return current.object as unknown as T;
+        if (dryRun) return next as unknown as T;
         const entry = await this.store.update(key, this.encode(next), current.entry.modRevision);
-        return this.decode(entry.value, entry.modRevision) as T;
+        return this.decode(entry.value, entry.modRevision) as unknown as T;
       } catch (error) {
         const lostRace = isStatusError(error, 'Conflict') || isStatusError(error, 'NotFound');
         if (!lostRace) throw StatusError.from(error);
@@ -877,7 +877,7 @@ export class StoreRegistry implements Registry {
                 apiVersion: kind.apiVersion,
                 kind: kind.kind,
                 metadata: { resourceVersion: String(lastRevision) },
-              } as T,
+              } as unknown as T,
             });
             timers.push(this.clock.setTimeout(bookmark, this.bookmarkIntervalMs));
           };
@@ -942,15 +942,15 @@ export class StoreRegistry implements Registry {
   // ---------------------------------------------------------------------------------------------
   // Helpers
 
-  private encode(object: KubeObject): string {
+  private encode(object: UnstructuredObject): string {
     const metadata = object.metadata;
     if (!metadata?.resourceVersion) return JSON.stringify(object);
     const { resourceVersion: _resourceVersion, ...rest } = metadata;
     return JSON.stringify({ ...object, metadata: rest });
   }
 
-  private decode(value: string, revision: number): KubeObject {
-    const object = JSON.parse(value) as KubeObject;
+  private decode(value: string, revision: number): UnstructuredObject {
+    const object = JSON.parse(value) as UnstructuredObject;
     metaOf(object).resourceVersion = String(revision);
     return object;
   }
@@ -965,12 +965,12 @@ export class StoreRegistry implements Registry {
     }
   }
 
-  private copyInput<T extends KubeObject>(input: T): T {
+  private copyInput(input: KubeObject): UnstructuredObject {
     if (!isPlainObject(input)) throw errors.badRequest('the object must be a JSON object');
-    return cloneJson(input, 'object');
+    return cloneJson(input as UnstructuredObject, 'object');
   }
 
-  private kindOf(object: KubeObject, expected: KindReference | undefined): RegisteredKind {
+  private kindOf(object: UnstructuredObject, expected: KindReference | undefined): RegisteredKind {
     if (expected === undefined) return this.scheme.kindOfObject(object);
     const kind = this.scheme.resolve(expected);
     if (object.apiVersion !== undefined && object.apiVersion !== kind.apiVersion) {
@@ -1034,7 +1034,7 @@ export class StoreRegistry implements Registry {
     return prefix + suffix;
   }
 
-  private validateOrThrow(kind: RegisteredKind, object: KubeObject, old?: KubeObject): void {
+  private validateOrThrow(kind: RegisteredKind, object: UnstructuredObject, old?: UnstructuredObject): void {
     const metadata = object.metadata;
     const causes = validateObjectMeta(metadata, {
       namespaced: kind.namespaced,
@@ -1072,7 +1072,7 @@ export class StoreRegistry implements Registry {
         throw errors.notFound({ resource: 'namespaces', name: namespace });
       throw StatusError.from(error);
     }
-    const ns = JSON.parse(entry.value) as KubeObject;
+    const ns = JSON.parse(entry.value) as UnstructuredObject;
     const phase = isPlainObject(ns.status) ? (ns.status as { phase?: unknown }).phase : undefined;
     if (phase === 'Terminating' || ns.metadata?.deletionTimestamp) {
       throw new StatusError(
@@ -1108,7 +1108,7 @@ export class StoreRegistry implements Registry {
     return selectors;
   }
 
-  private matches(kind: RegisteredKind, selectors: Selectors, object: KubeObject): boolean {
+  private matches(kind: RegisteredKind, selectors: Selectors, object: UnstructuredObject): boolean {
     if (selectors.label && !selectors.label.matches(object.metadata?.labels)) return false;
     if (selectors.field && !selectors.field.matches(kind.fieldsOf(object))) return false;
     return true;

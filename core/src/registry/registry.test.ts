@@ -1044,18 +1044,21 @@ describe('list', () => {
 });
 
 describe('watch', () => {
-  it('starts with ADDED for the current state, then streams changes', async () => {
-    const { registry } = await setup();
-    await registry.create<UnstructuredObject>(configMap('a'));
-    const watch = record(registry.watch<UnstructuredObject>('configmaps'));
-    await until(() => watch.events.length === 1, 'initial ADDED');
-    await registry.create<UnstructuredObject>(configMap('b'));
-    await registry.patch<UnstructuredObject>('configmaps', 'a', 'merge', { data: { x: '1' } });
-    const deleted = await registry.delete<UnstructuredObject>('configmaps', 'b');
-    await until(() => watch.events.length === 4, 'four events');
-    expect(watch.summary()).toEqual(['ADDED a', 'ADDED b', 'MODIFIED a', 'DELETED b']);
-    expect(watch.events[3].object.metadata?.resourceVersion).toBe(deleted.metadata?.resourceVersion);
-  });
+  it.each([undefined, '0'])(
+    'with resourceVersion %j starts with ADDED for the current state, then streams changes',
+    async (resourceVersion) => {
+      const { registry } = await setup();
+      await registry.create<UnstructuredObject>(configMap('a'));
+      const watch = record(registry.watch<UnstructuredObject>('configmaps', { resourceVersion }));
+      await until(() => watch.events.length === 1, 'initial ADDED');
+      await registry.create<UnstructuredObject>(configMap('b'));
+      await registry.patch<UnstructuredObject>('configmaps', 'a', 'merge', { data: { x: '1' } });
+      const deleted = await registry.delete<UnstructuredObject>('configmaps', 'b');
+      await until(() => watch.events.length === 4, 'four events');
+      expect(watch.summary()).toEqual(['ADDED a', 'ADDED b', 'MODIFIED a', 'DELETED b']);
+      expect(watch.events[3].object.metadata?.resourceVersion).toBe(deleted.metadata?.resourceVersion);
+    },
+  );
 
   it('replays history after a given resourceVersion, in order', async () => {
     const { registry } = await setup();

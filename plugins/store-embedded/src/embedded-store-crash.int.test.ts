@@ -20,7 +20,12 @@ it('every write acknowledged before kill -9 is there after reopening', async () 
   const child = spawn(
     process.execPath,
     ['--conditions=source', '--import', 'tsx', join(packageDirectory, 'test', 'crash-writer.ts'), directory],
-    { cwd: packageDirectory, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: packageDirectory,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // tsx only applies a tsconfig to the files it includes; the base config covers core's sources too.
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(packageDirectory, '..', '..', 'tsconfig.base.json') },
+    },
   );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {

@@ -81,9 +81,8 @@ interface Version {
   deleted: boolean;
 }
 
-/** A write waiting for its group commit. */
-interface PendingWrite {
-  change: PersistedChange;
+/** A write waiting for its group commit; handed to SQLite as it is. */
+interface PendingWrite extends PersistedChange {
   event: StoreEvent;
   entry: StoreEntry;
   resolve: (entry: StoreEntry) => void;
@@ -569,7 +568,8 @@ export class EmbeddedStore implements Store {
     }
     return new Promise<StoreEntry>((resolve, reject) => {
       this.pending.push({
-        change: { ...entryOf(key, version), deleted: version.deleted },
+        key,
+        version,
         event,
         entry,
         resolve,
@@ -594,10 +594,7 @@ export class EmbeddedStore implements Store {
     this.commitWaiters = [];
     const revision = batch[batch.length - 1].event.revision;
     try {
-      this.file!.commit(
-        batch.map((write) => write.change),
-        revision,
-      );
+      this.file!.commit(batch, revision);
     } catch (error) {
       // Memory now holds writes the disk does not: stop serving rather than diverge. Reopening
       // rebuilds the store from what SQLite committed.

@@ -12,9 +12,10 @@ export interface StoredRow {
   modRevision: number;
 }
 
-/** One change to persist; `deleted` rows remove the key. */
-export interface PersistedChange extends StoredRow {
-  deleted: boolean;
+/** One change to persist: the key's new version; a `deleted` version removes the key. */
+export interface PersistedChange {
+  key: string;
+  version: { value: string; createRevision: number; modRevision: number; deleted: boolean };
 }
 
 /** What a store file holds when it is opened. */
@@ -99,9 +100,9 @@ export class SqliteFile {
     const remove = this.db.prepare('DELETE FROM kv WHERE key = ?');
     const setRevision = this.db.prepare("UPDATE meta SET value = ? WHERE name = 'revision'");
     this.commitBatch = this.db.transaction((changes: readonly PersistedChange[], revision: number) => {
-      for (const change of changes) {
-        if (change.deleted) remove.run(change.key);
-        else put.run(change.key, change.value, change.createRevision, change.modRevision);
+      for (const { key, version } of changes) {
+        if (version.deleted) remove.run(key);
+        else put.run(key, version.value, version.createRevision, version.modRevision);
       }
       setRevision.run(revision);
     });

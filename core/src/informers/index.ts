@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
+export * from './indexed-cache.js';
+export * from './shared-informer.js';
+export * from './shared-informer-factory.js';

@@ -57,8 +57,6 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return aKeys.length === bKeys.length && aKeys.every((k) => deepEqual(ao[k], bo[k]));
 }
 
-export { deepEqual as jsonDeepEqual };
-
 const protocols = ['TCP', 'UDP', 'SCTP'];
 
 function validatePort(value: unknown, path: FieldPath, causes: StatusCause[]): void {
@@ -776,6 +774,8 @@ export const namespaceStrategy = {
     if (metadata.name) metadata.labels = { ...metadata.labels, 'kubernetes.io/metadata.name': metadata.name };
   },
   prepareForCreate(object: UnstructuredObject): void {
+    // Again after defaulting: a name generated from generateName exists only now.
+    namespaceStrategy.defaults(object);
     const spec = ensureObject(object as LooseObject, 'spec');
     if (spec && (spec.finalizers === undefined || spec.finalizers === null))
       spec.finalizers = [namespaceFinalizer];

@@ -9,6 +9,7 @@
  * @module
  */
 import { errors, type StatusCause, StatusError } from '../errors/status-error.js';
+import { objectMetaFieldSet } from './field-selector.js';
 import {
   apiVersionOf,
   type GroupVersionKind,
@@ -229,9 +230,7 @@ function buildRegisteredKind<T extends KubeObject>(definition: KindDefinition<T>
   const namespaced = definition.namespaced;
   const extra = definition.selectableFields;
   const fieldsOf = (object: T): Record<string, string> => {
-    const metadata = (object as KubeObject).metadata ?? {};
-    const fields: Record<string, string> = { 'metadata.name': metadata.name ?? '' };
-    if (namespaced) fields['metadata.namespace'] = metadata.namespace ?? '';
+    const fields = objectMetaFieldSet(object as KubeObject, namespaced);
     return extra ? { ...fields, ...extra(object) } : fields;
   };
   const registered: RegisteredKind<T> = {

@@ -180,6 +180,12 @@ describe('create', () => {
       configMap('', { metadata: { generateName: 'web-', namespace: 'default' } }),
     );
     expect(a.metadata?.name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    const ns = await registry.create<UnstructuredObject>({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { generateName: 'team-' },
+    });
+    expect(ns.metadata?.labels?.['kubernetes.io/metadata.name']).toBe(ns.metadata?.name);
     const long = 'x'.repeat(70);
     const b = await registry.create<UnstructuredObject>(
       configMap('', { metadata: { generateName: long, namespace: 'default' } }),

@@ -4,7 +4,7 @@ import { registerBuiltinKinds } from '../api/builtin-kinds.js';
 import { DefaultScheme, type KindDefinition, Scheme } from '../api/scheme.js';
 import { Clock } from '../clock/clock.js';
 import { Store } from '../contracts/store.js';
-import { Registry, type RegistryOptions, StoreRegistry } from './registry.js';
+import { Registry, RegistryOptions, StoreRegistry } from './registry.js';
 
 /** Options of {@link registryModule}. @category Registry */
 export interface RegistryModuleOptions extends RegistryOptions {
@@ -17,7 +17,8 @@ export interface RegistryModuleOptions extends RegistryOptions {
 /**
  * Binds the API machinery on top of whatever {@link Store} another module binds:
  * - `Scheme` → one {@link DefaultScheme} holding the built-in kinds plus `options.kinds`;
- * - `Registry` → one {@link StoreRegistry} on the bound Store, Scheme and (when bound) Clock.
+ * - `Registry` → one {@link StoreRegistry} on the bound Store, Scheme and (when bound) Clock and
+ *   `RegistryOptions` (the options passed here take precedence).
  *
  * Pair it with `inProcessApiClientModule()` to give components an in-process ApiClient.
  * @category Registry
@@ -40,7 +41,10 @@ export function registryModule(options: RegistryModuleOptions = {}): ContainerMo
             context.container.get<Store>(Store),
             context.container.get<Scheme>(Scheme),
             context.container.isBound(Clock) ? context.container.get<Clock>(Clock) : undefined,
-            registryOptions,
+            // Options given to the module win over a RegistryOptions binding of another module.
+            context.container.isBound(RegistryOptions)
+              ? { ...context.container.get<RegistryOptions>(RegistryOptions), ...registryOptions }
+              : registryOptions,
           ),
       )
       .inSingletonScope();

@@ -43,6 +43,8 @@ export function podFixture(options: PodFixtureOptions): Pod {
       ...(options.labels ? { labels: { ...options.labels } } : {}),
     },
     spec: { containers: [container] },
+    // status is read-only in kubernetes-types (servers own it); fixtures may preset it.
+    ...(options.phase ? { status: { phase: options.phase } } : {}),
   };
   const spec = pod.spec!;
   if (options.nodeName) spec.nodeName = options.nodeName;
@@ -50,7 +52,6 @@ export function podFixture(options: PodFixtureOptions): Pod {
   if (options.priority !== undefined) spec.priority = options.priority;
   if (options.nodeSelector) spec.nodeSelector = { ...options.nodeSelector };
   if (options.tolerations) spec.tolerations = options.tolerations.map((t) => ({ ...t }));
-  if (options.phase) pod.status = { phase: options.phase };
   return pod;
 }
 

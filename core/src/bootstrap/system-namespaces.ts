@@ -10,7 +10,12 @@ import { Logger } from '../observability/logger.js';
  * The namespaces every Kubernetes cluster has; the upstream API server creates them at start-up.
  * @category Bootstrap
  */
-export const systemNamespaceNames: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+export const systemNamespaceNames: readonly string[] = [
+  'default',
+  'kube-system',
+  'kube-public',
+  'kube-node-lease',
+];
 
 /**
  * Creates the system namespaces at start-up when they are missing (on every start, so a namespace

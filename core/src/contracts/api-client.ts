@@ -138,8 +138,15 @@ export interface ApiClient {
    * Deletes the named object. With finalizers present the object is only marked (deletionTimestamp)
    * and the returned object is that marked state; otherwise the returned object is its last state.
    */
-  delete<T extends KubeObject = KubeObject>(kind: KindReference, name: string, options?: DeleteOptions): Promise<T>;
+  delete<T extends KubeObject = KubeObject>(
+    kind: KindReference,
+    name: string,
+    options?: DeleteOptions,
+  ): Promise<T>;
 
   /** A cold stream of changes; subscribe to start, unsubscribe to stop. */
-  watch<T extends KubeObject = KubeObject>(kind: KindReference, options?: WatchOptions): Observable<WatchEvent<T>>;
+  watch<T extends KubeObject = KubeObject>(
+    kind: KindReference,
+    options?: WatchOptions,
+  ): Observable<WatchEvent<T>>;
 }

@@ -4,7 +4,8 @@
  * builders, a fake clock and an in-process control plane for plugin integration tests.
  * @module
  */
-export * from './fixtures.js';
+
 export * from './fake-clock.js';
+export * from './fixtures.js';
 export * from './store-contract.js';
 export * from './test-control-plane.js';

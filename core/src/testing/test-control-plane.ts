@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { ContainerModule, type interfaces } from 'inversify';
 import { systemNamespacesModule } from '../bootstrap/system-namespaces.js';
-import { ControlPlaneBuilder } from '../builder/control-plane-builder.js';
 import type { ControlPlane } from '../builder/control-plane.js';
+import { ControlPlaneBuilder } from '../builder/control-plane-builder.js';
 import { inProcessApiClientModule } from '../client/in-process-api-client-module.js';
 import { ApiClient } from '../contracts/api-client.js';
 import { Store } from '../contracts/store.js';

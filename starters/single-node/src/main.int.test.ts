@@ -113,7 +113,9 @@ describe('single-node starter', () => {
     try {
       const defaultNamespace = await inspect.client.get('namespaces', 'default');
       expect(defaultNamespace.metadata?.uid).toBeTruthy();
-      const lease = await inspect.client.get<Lease>('leases', 'cpkit-single-node', { namespace: 'kube-system' });
+      const lease = await inspect.client.get<Lease>('leases', 'cpkit-single-node', {
+        namespace: 'kube-system',
+      });
       expect(lease.spec?.holderIdentity ?? '').toBe('');
     } finally {
       await inspect.stop();

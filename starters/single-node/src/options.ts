@@ -29,7 +29,9 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
         .env('CPKIT_DATA_DIR')
         .default('.cpkit'),
     )
-    .addOption(new Option('--in-memory', 'keep all data in memory; nothing survives a restart').default(false))
+    .addOption(
+      new Option('--in-memory', 'keep all data in memory; nothing survives a restart').default(false),
+    )
     .addOption(
       new Option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent')
         .env('CPKIT_LOG_LEVEL')

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '@cpkit/core';
@@ -101,6 +101,15 @@ describe('EmbeddedStore', () => {
       reason: 'BadRequest',
       code: 400,
     });
+  });
+
+  it('fails with ServiceUnavailable on a file that is not a store, NotFound on a missing backup', async () => {
+    const file = join(temporaryDirectory(), 'garbage.db');
+    writeFileSync(file, 'this is not a SQLite database, just some text that is long enough to read');
+    await expect(EmbeddedStore.open({ path: file })).rejects.toMatchObject({ reason: 'ServiceUnavailable' });
+    await expect(
+      EmbeddedStore.open({ path: join(temporaryDirectory(), 'missing.db'), durable: false }),
+    ).rejects.toMatchObject({ reason: 'NotFound' });
   });
 
   it('rejects reads and compaction at a future revision as BadRequest', async () => {

@@ -24,7 +24,10 @@ export interface LoadedState {
   rows: StoredRow[];
 }
 
-/** How hard a commit pushes data to disk; see the package README. */
+/**
+ * How hard a commit pushes data to disk; see the package README.
+ * @category Store
+ */
 export type SynchronousMode = 'full' | 'normal';
 
 const schemaVersion = 1;

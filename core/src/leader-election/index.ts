@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+export * from './leader-elector.js';
+export * from './micro-time.js';

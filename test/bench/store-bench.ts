@@ -1,28 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Store benchmark: `npm run bench:store` prints a table; `npm run bench:store -- --json` prints one
 // JSON object on stdout. See docs/benchmarks.md for what each row means and recorded results.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Store } from '@cpkit/core';
+import { EmbeddedStore } from '@cpkit/store-embedded';
 import Database from 'better-sqlite3';
-
-// tsx compiles with the tsconfig.json of the working directory, and the root one lists no files, so
-// core's parameter decorators would not compile. Run again with the base config when it is not set.
-if (process.env.TSX_TSCONFIG_PATH === undefined) {
-  const base = join(dirname(dirname(dirname(new URL(import.meta.url).pathname))), 'tsconfig.base.json');
-  const rerun = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, TSX_TSCONFIG_PATH: base },
-  });
-  process.exit(rerun.status ?? 1);
-}
-const { EmbeddedStore } = await import('@cpkit/store-embedded');
 
 const { values: flags } = parseArgs({
   options: {

@@ -6,7 +6,7 @@ import { Container } from 'inversify';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KubeObject } from '../api/object.js';
+import type { KubeObject, UnstructuredObject } from '../api/object.js';
 import { inProcessApiClientModule } from '../client/in-process-api-client-module.js';
 import { ApiClient } from '../contracts/api-client.js';
 import type { ReconcileRequest, Reconciler } from '../contracts/controller.js';
@@ -53,9 +53,9 @@ class CopyReconciler implements Reconciler {
   constructor(private readonly client: ApiClient) {}
   async reconcile(request: ReconcileRequest): Promise<Record<string, never>> {
     this.seen.push(request.name);
-    let source: KubeObject;
+    let source: UnstructuredObject;
     try {
-      source = await this.client.get('ConfigMap', request.name, { namespace: request.namespace });
+      source = await this.client.get<UnstructuredObject>('ConfigMap', request.name, { namespace: request.namespace });
     } catch (error) {
       if (isStatusError(error, 'NotFound')) return {};
       throw error;

@@ -202,7 +202,7 @@ export class FakeApiClient implements ApiClient {
   }
 
   /** Changes an object without telling open watches (as if the events were lost). */
-  silentlyPut(object: KubeObject): void {
+  silentlyPut<T extends KubeObject>(object: T): void {
     this.rv++;
     const stored = clone(object);
     stored.metadata = { ...stored.metadata, resourceVersion: String(this.rv) };

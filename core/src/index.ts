@@ -36,3 +36,8 @@ export * from './contracts/store.js';
 export * from './errors/status-error.js';
 export * from './observability/index.js';
 export * from './registry/index.js';
+export * from './clock/index.js';
+export * from './controller-runtime/index.js';
+export * from './informers/index.js';
+export * from './leader-election/index.js';
+export * from './workqueue/index.js';

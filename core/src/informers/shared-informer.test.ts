@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
+import { Container } from 'inversify';
 import type { Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/object.js';
+import { ApiClient } from '../contracts/api-client.js';
 import { errors } from '../errors/status-error.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { FakeApiClient } from './fake-api-client.test-helper.js';
+import { informersModule } from './informers-module.js';
 import type { InformerEvent } from './shared-informer.js';
 import { SharedInformer } from './shared-informer.js';
 import { SharedInformerFactory } from './shared-informer-factory.js';
@@ -291,5 +294,17 @@ describe('SharedInformerFactory', () => {
     await factory.stopped();
     for (const s of subs) s.unsubscribe();
     expect(client.activeWatches).toBe(0);
+  });
+});
+
+describe('informersModule', () => {
+  it('binds one factory on the container ApiClient', () => {
+    const container = new Container();
+    const client = new FakeApiClient();
+    container.bind(ApiClient).toConstantValue(client);
+    container.load(informersModule({ resyncPeriodMs: 1000 }));
+    const factory = container.get(SharedInformerFactory);
+    expect(container.get(SharedInformerFactory)).toBe(factory);
+    expect(factory.client).toBe(client);
   });
 });

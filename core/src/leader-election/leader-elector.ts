@@ -3,6 +3,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Logger } from 'pino';
 import { BehaviorSubject, distinctUntilChanged, type Observable, Subject } from 'rxjs';
 import type { GroupVersionKind, KubeObject } from '../api/object.js';
+import type { LeaderElectionGate, LeaderElectionRegistration } from '../builder/leader-election-gate.js';
 import { type Clock, SystemClock, sleep } from '../clock/clock.js';
 import type { ApiClient } from '../contracts/api-client.js';
 import type { Runnable } from '../contracts/runnable.js';
@@ -13,6 +14,12 @@ import { formatMicroTime, parseMicroTime } from './micro-time.js';
 export const leaseKind: GroupVersionKind = { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' };
 
 type LeaseObject = Lease & KubeObject;
+
+interface GatedWork {
+  start: () => Promise<void>;
+  stop: () => Promise<void>;
+  running: boolean;
+}
 
 /** @category Leader election */
 export type LeaderElectionEvent =
@@ -70,9 +77,13 @@ export interface LeaderElectorOptions {
  *   without waiting for expiry.
  * After losing leadership it becomes a candidate again. `start` resolves at once; the election runs
  * until the signal aborts.
+ *
+ * It is also the control plane's `LeaderElectionGate`: work registered with
+ * {@link LeaderElector.whenLeader} is started on each election and stopped (awaited) when leadership
+ * ends, before the lease is released.
  * @category Leader election
  */
-export class LeaderElector implements Runnable {
+export class LeaderElector implements Runnable, LeaderElectionGate {
   readonly name: string;
   readonly identity: string;
   readonly leaseDurationMs: number;
@@ -88,6 +99,8 @@ export class LeaderElector implements Runnable {
   private observed: { holder: string; renewTime: string | undefined } | undefined;
   private observedAt = 0;
   private running: Promise<void> | undefined;
+  private readonly gated: GatedWork[] = [];
+  private gatedStarts: Promise<void> = Promise.resolve();
 
   /** started/stopped leading and new-leader events. */
   readonly events$: Observable<LeaderElectionEvent> = this.eventsSubject.asObservable();
@@ -117,6 +130,41 @@ export class LeaderElector implements Runnable {
   /** The holder last observed. */
   getLeader(): string | undefined {
     return this.leaderSubject.value;
+  }
+
+  /**
+   * Runs `start` each time this elector becomes leader and awaits `stop` each time leadership ends.
+   * When it leads already, `start` runs before this resolves (and its rejection is this call's).
+   */
+  async whenLeader(
+    start: () => Promise<void>,
+    stop: () => Promise<void>,
+  ): Promise<LeaderElectionRegistration> {
+    const work: GatedWork = { start, stop, running: false };
+    this.gated.push(work);
+    if (this.isLeader()) {
+      work.running = true;
+      try {
+        await start();
+      } catch (error) {
+        work.running = false;
+        this.gated.splice(this.gated.indexOf(work), 1);
+        throw error;
+      }
+    }
+    let disposed = false;
+    return {
+      dispose: async (): Promise<void> => {
+        if (disposed) return;
+        disposed = true;
+        const at = this.gated.indexOf(work);
+        if (at >= 0) this.gated.splice(at, 1);
+        if (work.running) {
+          work.running = false;
+          await stop();
+        }
+      },
+    };
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -189,6 +237,7 @@ export class LeaderElector implements Runnable {
       } catch (error) {
         this.logger?.error({ err: error }, 'onStartedLeading threw');
       }
+      this.startGatedWork(leading.signal);
       let lastRenew = this.clock.now();
       while (!signal.aborted) {
         await sleep(this.clock, this.retryPeriodMs, signal);
@@ -202,6 +251,7 @@ export class LeaderElector implements Runnable {
       }
       leading.abort();
       this.leadingSubject.next(false);
+      await this.stopGatedWork();
       if (signal.aborted && (this.options.releaseOnCancel ?? true)) {
         await work;
         await this.release();
@@ -209,6 +259,35 @@ export class LeaderElector implements Runnable {
       this.logger?.info('stopped leading');
       this.eventsSubject.next({ type: 'stopped-leading' });
       this.callSafely(() => this.options.callbacks?.onStoppedLeading?.());
+    }
+  }
+
+  // Starts registered work in registration order without holding up lease renewals.
+  private startGatedWork(leading: AbortSignal): void {
+    this.gatedStarts = (async () => {
+      for (const work of [...this.gated]) {
+        if (leading.aborted) return;
+        work.running = true;
+        try {
+          await work.start();
+        } catch (error) {
+          this.logger?.error({ err: error }, 'work gated on leadership failed to start');
+        }
+      }
+    })();
+  }
+
+  // Stops running work in reverse order once every start has settled.
+  private async stopGatedWork(): Promise<void> {
+    await this.gatedStarts;
+    for (const work of [...this.gated].reverse()) {
+      if (!work.running) continue;
+      work.running = false;
+      try {
+        await work.stop();
+      } catch (error) {
+        this.logger?.error({ err: error }, 'work gated on leadership failed to stop');
+      }
     }
   }
 

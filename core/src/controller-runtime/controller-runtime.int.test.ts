@@ -55,7 +55,9 @@ class CopyReconciler implements Reconciler {
     this.seen.push(request.name);
     let source: UnstructuredObject;
     try {
-      source = await this.client.get<UnstructuredObject>('ConfigMap', request.name, { namespace: request.namespace });
+      source = await this.client.get<UnstructuredObject>('ConfigMap', request.name, {
+        namespace: request.namespace,
+      });
     } catch (error) {
       if (isStatusError(error, 'NotFound')) return {};
       throw error;

@@ -200,6 +200,22 @@ describe('ReconcilingController', () => {
     expect(reconciler.calls).toEqual(['ns/rs1', 'ns/rs1', 'ns/for-n1']);
   });
 
+  it('maps namespaced dependents to a cluster-scoped controlling owner by name alone', async () => {
+    const { client, clock, registry, informers } = setup();
+    await client.create(object('Node', '', 'n1', { metadata: { name: 'n1' } }));
+    const reconciler = new RecordingReconciler();
+    await run(controllerFor('Node', { informers, clock, registry }).owns('Pod').complete(reconciler));
+    await clock.advance(0);
+    const ownedByNode = {
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'n', controller: true }],
+    };
+    await client.create(
+      object('Pod', 'ns', 'p', { metadata: { namespace: 'ns', name: 'p', ...ownedByNode } }),
+    );
+    await clock.advance(0);
+    expect(reconciler.calls).toEqual(['n1', 'n1']);
+  });
+
   it('de-duplicates bursts of events for one key', async () => {
     const { client, clock, registry, informers } = setup();
     let release!: () => void;

@@ -186,8 +186,16 @@ export class ReconcilingController implements Runnable, Controller {
             objectsOf(event).flatMap((object) => {
               const ref = controllerOwnerOf(object);
               if (!ref || !matches(ref, samplePrimary())) return [];
-              // Owners of namespaced objects live in the same namespace (or are cluster-scoped, whose key has none).
-              return [requestKey({ namespace: object.metadata?.namespace ?? '', name: ref.name })];
+              // An owner lives in its dependent's namespace unless its kind is cluster-scoped, which
+              // the primary objects themselves tell (namespaced primaries carry a namespace).
+              const sample = samplePrimary();
+              const clusterScoped = sample !== undefined && !sample.metadata?.namespace;
+              return [
+                requestKey({
+                  namespace: clusterScoped ? '' : (object.metadata?.namespace ?? ''),
+                  name: ref.name,
+                }),
+              ];
             }),
           );
       }

@@ -63,6 +63,11 @@ export interface LeaderElectorOptions {
   logger?: Logger;
   /** Source of jitter; default Math.random. */
   random?: () => number;
+  /**
+   * Runnables that must be ready before the election starts, e.g. `['system-namespaces']` so the
+   * Lease's namespace exists. Default: none.
+   */
+  dependsOn?: readonly string[];
 }
 
 /**
@@ -85,6 +90,7 @@ export interface LeaderElectorOptions {
  */
 export class LeaderElector implements Runnable, LeaderElectionGate {
   readonly name: string;
+  readonly dependsOn: readonly string[];
   readonly identity: string;
   readonly leaseDurationMs: number;
   readonly renewDeadlineMs: number;
@@ -118,6 +124,7 @@ export class LeaderElector implements Runnable, LeaderElectionGate {
     this.jitterFactor = options.jitterFactor ?? 1.2;
     this.validate();
     this.name = `leader-election/${options.leaseNamespace}/${options.leaseName}`;
+    this.dependsOn = options.dependsOn ?? [];
     this.clock = options.clock ?? new SystemClock();
     this.logger = options.logger?.child({ lease: this.name, identity: this.identity });
   }

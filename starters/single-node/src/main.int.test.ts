@@ -31,7 +31,8 @@ function runStarter(args: string[]): StarterRun {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', mainPath, ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CPKIT_LOG_LEVEL: 'info' },
+    // tsx needs the base tsconfig for core's decorators (the root tsconfig.json lists no files).
+    env: { ...process.env, CPKIT_LOG_LEVEL: 'info', TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.base.json') },
   });
   const lines: LogLine[] = [];
   const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];

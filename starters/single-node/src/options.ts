@@ -9,6 +9,8 @@ export interface SingleNodeOptions {
   /** Keep everything in memory (nothing survives a restart). */
   inMemory: boolean;
   logLevel: string;
+  /** `pretty` for people at a terminal, `json` (one object per line) for log collectors. */
+  logFormat: 'pretty' | 'json';
   /** Milliseconds to wait for parts to stop after SIGTERM/SIGINT. */
   shutdownGracePeriodMs: number;
 }
@@ -39,6 +41,11 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
         .default('info'),
     )
     .addOption(
+      new Option('--log-format <format>', 'pretty or json (default: pretty at a terminal, else json)')
+        .env('CPKIT_LOG_FORMAT')
+        .choices(['pretty', 'json']),
+    )
+    .addOption(
       new Option('--shutdown-grace-period <seconds>', 'how long parts get to stop on SIGTERM/SIGINT')
         .argParser(positiveInteger)
         .default(30),
@@ -48,12 +55,14 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
     dataDir: string;
     inMemory: boolean;
     logLevel: string;
+    logFormat?: 'pretty' | 'json';
     shutdownGracePeriod: number;
   }>();
   return {
     dataDir: resolve(parsed.dataDir),
     inMemory: parsed.inMemory,
     logLevel: parsed.logLevel,
+    logFormat: parsed.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     shutdownGracePeriodMs: parsed.shutdownGracePeriod * 1000,
   };
 }

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { Store } from '@cpkit/core';
-import { ContainerModule } from '@cpkit/core';
+import { ContainerModule, Store } from '@cpkit/core';
 import type { EmbeddedStore } from './embedded-store.js';
 
 /**

@@ -2,9 +2,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '@cpkit/core';
+import { Container, Store } from '@cpkit/core';
 import { describeStoreContract } from '@cpkit/core/testing';
-import { Container } from '@cpkit/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedStore, embeddedStoreModule, openEmbeddedStore, restoreEmbeddedStore } from './index.js';
 

@@ -170,6 +170,34 @@ describe('LeaderElector', () => {
     expect((await lease(api)).spec!.leaseTransitions).toBe(1);
   });
 
+  it('releases a lease it acquired while being stopped (stop races with the first acquire)', async () => {
+    const api = new FakeApiClient();
+    const clock = new FakeClock(0);
+    // Hold the lease create until the stop has been requested.
+    let letCreateFinish: () => void = () => {};
+    const createGate = new Promise<void>((resolve) => {
+      letCreateFinish = resolve;
+    });
+    const slow = new Proxy(api, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== 'create' || typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          await createGate;
+          return value.apply(target, args);
+        };
+      },
+    }) as FakeApiClient;
+    const a = candidate(slow, clock, 'a');
+    await a.elector.start(a.abort.signal);
+    await clock.advance(0);
+    a.abort.abort();
+    letCreateFinish();
+    await a.elector.stopped();
+    expect(a.elector.isLeader()).toBe(false);
+    expect((await lease(api)).spec?.holderIdentity).toBe('');
+  });
+
   it('without releaseOnCancel the standby waits for the lease to expire', async () => {
     const api = new FakeApiClient();
     const clock = new FakeClock(0);

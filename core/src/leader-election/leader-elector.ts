@@ -224,10 +224,17 @@ export class LeaderElector implements Runnable, LeaderElectionGate {
     const random = this.options.random ?? Math.random;
     while (!signal.aborted) {
       // Candidate: try until we hold the lease.
-      while (!signal.aborted && !(await this.tryAcquireOrRenew())) {
+      let acquired = false;
+      while (!signal.aborted) {
+        acquired = await this.tryAcquireOrRenew();
+        if (acquired) break;
         await sleep(this.clock, this.retryPeriodMs * (1 + random() * this.jitterFactor), signal);
       }
-      if (signal.aborted) return;
+      if (signal.aborted) {
+        // A stop that raced with a successful acquire must not leave the lease held until it expires.
+        if (acquired && (this.options.releaseOnCancel ?? true)) await this.release();
+        return;
+      }
 
       // Leader: renew until it fails for renewDeadline or we are stopped.
       const leading = new AbortController();

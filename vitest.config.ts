@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // One root command runs every package's tests. Workspace packages resolve to their TypeScript
 // sources through the "source" export condition, so tests never need a prior build.
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const sourceConditions = ['source', 'import', 'module', 'node', 'default'];
@@ -9,7 +10,8 @@ const project = (name: string, dir: string) => ({
   extends: true as const,
   test: {
     name,
-    root: dir,
+    // Absolute, so per-package runs (`lerna run test`, started in the package folder) find the files.
+    root: fileURLToPath(new URL(dir, import.meta.url)),
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
   },

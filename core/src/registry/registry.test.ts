@@ -287,6 +287,19 @@ describe('create', () => {
     expect(error.message).toMatch(/^(ConfigMap|Namespace) ".*" is invalid: /);
   });
 
+  it('reports metadata and spec problems together in one Invalid answer', async () => {
+    const { registry, store } = await setup();
+    const bad = pod('Bad_Name', { labels: { 'bad key!': 'v' } });
+    delete (bad.spec as { containers?: unknown }).containers;
+    const error = await failsWithoutWriting(store, () => registry.create<UnstructuredObject>(bad));
+    expect(error.reason).toBe('Invalid');
+    expect(error.details?.causes?.map((c) => c.field).sort()).toEqual([
+      'metadata.labels',
+      'metadata.name',
+      'spec.containers',
+    ]);
+  });
+
   it('requires the namespace to exist and not be terminating (NamespaceLifecycle)', async () => {
     const { registry, store } = await setup();
     const missing = await failsWithoutWriting(store, () =>

@@ -1050,7 +1050,9 @@ export class StoreRegistry implements Registry {
         fieldCauses.invalid('metadata.ownerReferences', metadata.ownerReferences, 'must be a list'),
       );
     }
-    if (causes.length === 0) causes.push(...(kind.validate?.(object, old) ?? []));
+    // The kind's own checks run even when metadata is invalid: like upstream, one answer lists every
+    // problem, so a client fixes a bad name and a missing field in one round.
+    causes.push(...(kind.validate?.(object, old) ?? []));
     if (causes.length > 0) {
       const name = metadata?.name || metadata?.generateName || '';
       throw errors.invalid(kind.kind, String(name), causes, kind.group || undefined);

@@ -27,6 +27,7 @@ export default defineConfig({
     projects: [
       project('core', 'core'),
       project('store-embedded', 'plugins/store-embedded'),
+      project('store-etcd', 'plugins/store-etcd'),
       project('single-node', 'starters/single-node'),
       project('e2e', 'test'),
     ],

@@ -20,6 +20,7 @@ import {
   type ReconcileResult,
   type Reconciler,
   SharedInformerFactory,
+  TerminalError,
 } from '@cpkit/core';
 import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
 import { openEmbeddedStore } from '@cpkit/store-embedded';
@@ -142,12 +143,22 @@ export function replicaSetControllerModule(options: ReplicaSetControllerOptions 
     bind(ReplicaSetReconciler).toSelf().inSingletonScope();
     bind(Controller)
       .toDynamicValue(({ container }) => {
+        const informers = container.get(SharedInformerFactory);
+        // The same shared informer (and cache) the controller uses for its primary kind.
+        const replicaSets = informers.forKind<ReplicaSet>('ReplicaSet');
         const builder = controllerFor('ReplicaSet', {
-          informers: container.get(SharedInformerFactory),
+          informers,
           registry: container.get<MetricsRegistry>(MetricsRegistry),
           logger: container.get<Logger>(Logger),
         })
           .owns('Pod') // a pod change wakes the ReplicaSet named in its controller owner reference
+          // A service account appearing wakes the ReplicaSets waiting for it, without waiting for backoff.
+          .watches<ServiceAccount>('ServiceAccount', (account) =>
+            replicaSets
+              .list(account.metadata?.namespace)
+              .filter((rs) => rs.spec?.template?.spec?.serviceAccountName === account.metadata?.name)
+              .map((rs) => ({ namespace: rs.metadata!.namespace!, name: rs.metadata!.name! })),
+          )
           .withConcurrency(options.concurrency ?? 2);
         if (options.rateLimiter) builder.withRateLimiter(options.rateLimiter);
         return builder.complete(container.get(ReplicaSetReconciler));
@@ -175,8 +186,12 @@ export class ExpiryReconciler implements Reconciler {
       if (isStatusError(error, 'NotFound')) return {};
       throw error;
     }
-    const expiresAt = Date.parse(configMap.metadata?.annotations?.[expiresAtAnnotation] ?? '');
-    if (Number.isNaN(expiresAt)) return {};
+    const annotation = configMap.metadata?.annotations?.[expiresAtAnnotation];
+    if (annotation === undefined) return {};
+    const expiresAt = Date.parse(annotation);
+    // Retrying cannot fix a malformed annotation: stop until someone edits the object.
+    if (Number.isNaN(expiresAt))
+      throw new TerminalError(`${expiresAtAnnotation}: "${annotation}" is not a date`);
     const remainingMs = expiresAt - Date.now();
     // Nothing will change on the object when it expires, so no event would wake us: ask for a call then.
     if (remainingMs > 0) return { requeueAfter: remainingMs };
@@ -241,6 +256,17 @@ async function metricValue(
   if (!metric) return undefined;
   const { values } = await metric.get();
   return values.find((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))?.value;
+}
+
+/** Whether ConfigMap `name` no longer exists. */
+async function gone(cp: TestControlPlane, name: string): Promise<boolean> {
+  try {
+    await cp.client.get('ConfigMap', name, { namespace: 'default' });
+    return false;
+  } catch (error) {
+    if (isStatusError(error, 'NotFound')) return true;
+    throw error;
+  }
 }
 
 const running: TestControlPlane[] = [];
@@ -342,7 +368,8 @@ describe('a ReplicaSet-style controller on the real control plane', () => {
     // Each retry waited at least twice as long as the one before: 40, 80, 160 ms, ...
     const failures = attempts.findIndex((a) => !a.failed);
     expect(failures).toBeGreaterThanOrEqual(4);
-    for (let i = 1; i <= Math.min(failures, 4); i++) {
+    // (Only between failures: the ServiceAccount's arrival wakes the next attempt through watches().)
+    for (let i = 1; i < failures; i++) {
       const waited = attempts[i].at - attempts[i - 1].at;
       expect(waited).toBeGreaterThanOrEqual(baseDelayMs * 2 ** (i - 1) - 3);
     }
@@ -357,6 +384,64 @@ describe('a ReplicaSet-style controller on the real control plane', () => {
     expect(await metricValue(cp, 'workqueue_retries_total', { name: 'replicaset' })).toBeGreaterThanOrEqual(
       errors!,
     );
+  });
+
+  it('wakes a ReplicaSet through watches() when the service account it waits for appears', async () => {
+    // Retries so slow that only the ServiceAccount event can bring the ReplicaSet up in time.
+    const cp = await start(
+      informersModule(),
+      replicaSetControllerModule({ rateLimiter: new ItemExponentialFailureRateLimiter(60_000, 60_000) }),
+    );
+    await cp.client.create(replicaSet('worker', 2, 'runner'));
+    await eventually(
+      async () =>
+        (await metricValue(cp, 'controller_runtime_reconcile_errors_total', { controller: 'replicaset' })) ===
+        1,
+      'the first reconcile has failed',
+    );
+    await cp.client.create<ServiceAccount>({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'runner', namespace: 'default' },
+    });
+    await converged(cp, 'worker', 2);
+  });
+
+  it('stops retrying on a TerminalError until the object changes', async () => {
+    const cp = await start(informersModule(), expiryControllerModule());
+    const terminal = () =>
+      metricValue(cp, 'controller_runtime_terminal_reconcile_errors_total', {
+        controller: 'configmap-expiry',
+      });
+    const errors = () =>
+      metricValue(cp, 'controller_runtime_reconcile_errors_total', { controller: 'configmap-expiry' });
+    await cp.client.create<ConfigMap>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'typo', namespace: 'default', annotations: { [expiresAtAnnotation]: 'tomorrow' } },
+    });
+    await eventually(async () => (await terminal()) === 1, 'the malformed annotation fails terminally');
+
+    // Another object goes through the same queue; a retry of the first (5 ms backoff) would show by then.
+    const past = new Date(Date.now() - 1000).toISOString();
+    await cp.client.create<ConfigMap>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'expired', namespace: 'default', annotations: { [expiresAtAnnotation]: past } },
+    });
+    await eventually(() => gone(cp, 'expired'), 'the other, expired ConfigMap is deleted');
+    expect(await errors()).toBe(1);
+    expect(await terminal()).toBe(1);
+
+    // Fixing the object is a change: it is reconciled again, and now it expires.
+    await cp.client.patch(
+      'ConfigMap',
+      'typo',
+      'merge',
+      { metadata: { annotations: { [expiresAtAnnotation]: past } } },
+      { namespace: 'default' },
+    );
+    await eventually(() => gone(cp, 'typo'), 'the fixed ConfigMap is deleted');
   });
 
   it('honours requeueAfter: an object nothing touches is reconciled again when asked', async () => {
@@ -378,14 +463,7 @@ describe('a ReplicaSet-style controller on the real control plane', () => {
       metadata: { name: 'forever', namespace: 'default' },
     });
 
-    await eventually(async () => {
-      try {
-        await cp.client.get('ConfigMap', 'short-lived', { namespace: 'default' });
-        return false;
-      } catch (error) {
-        return isStatusError(error, 'NotFound');
-      }
-    }, 'the expired ConfigMap is deleted');
+    await eventually(() => gone(cp, 'short-lived'), 'the expired ConfigMap is deleted');
     expect(Date.now() - created).toBeGreaterThanOrEqual(ttlMs);
     await expect(cp.client.get('ConfigMap', 'forever', { namespace: 'default' })).resolves.toBeDefined();
 

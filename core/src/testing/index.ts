@@ -9,3 +9,4 @@ export * from './fake-clock.js';
 export * from './fixtures.js';
 export * from './store-contract.js';
 export * from './test-control-plane.js';
+export * from './etcd-cluster.js';

@@ -5,8 +5,8 @@
  * @module
  */
 
+export * from './etcd-cluster.js';
 export * from './fake-clock.js';
 export * from './fixtures.js';
 export * from './store-contract.js';
 export * from './test-control-plane.js';
-export * from './etcd-cluster.js';

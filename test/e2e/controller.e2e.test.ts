@@ -6,24 +6,31 @@ import {
   ApiClient,
   ContainerModule,
   Controller,
+  ControlPlaneBuilder,
   controllerFor,
   controllerOwnerOf,
+  createLogger,
   ItemExponentialFailureRateLimiter,
   informersModule,
   inject,
   injectable,
+  inProcessApiClientModule,
   isStatusError,
+  LeaderElector,
   Logger,
+  leaderElectionModule,
   MetricsRegistry,
   type RateLimiter,
   type ReconcileRequest,
   type ReconcileResult,
   type Reconciler,
+  registryModule,
   SharedInformerFactory,
+  systemNamespacesModule,
   TerminalError,
 } from '@cpkit/core';
 import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
-import { openEmbeddedStore } from '@cpkit/store-embedded';
+import { embeddedStoreModule, openEmbeddedStore } from '@cpkit/store-embedded';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { ConfigMap, Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -240,7 +247,7 @@ function replicaSet(name: string, replicas: number, serviceAccountName?: string)
 }
 
 /** The pods controlled by ReplicaSet `name`, as the API returns them. */
-async function podsOf(cp: TestControlPlane, name: string): Promise<Pod[]> {
+async function podsOf(cp: Pick<TestControlPlane, 'client'>, name: string): Promise<Pod[]> {
   const owner = await cp.client.get<ReplicaSet>('ReplicaSet', name, { namespace: 'default' });
   const pods = await cp.client.list<Pod>('Pod', { namespace: 'default', labelSelector: `app=${name}` });
   return pods.items.filter((pod) => controllerOwnerOf(pod)?.uid === owner.metadata?.uid);
@@ -281,7 +288,7 @@ async function start(...modules: ContainerModule[]): Promise<TestControlPlane> {
 }
 
 /** Resolves once `name` owns exactly `count` pods and reports `status.replicas === count`. */
-async function converged(cp: TestControlPlane, name: string, count: number): Promise<Pod[]> {
+async function converged(cp: Pick<TestControlPlane, 'client'>, name: string, count: number): Promise<Pod[]> {
   let pods: Pod[] = [];
   await eventually(async () => {
     pods = await podsOf(cp, name);
@@ -317,6 +324,37 @@ describe('a ReplicaSet-style controller on the real control plane', () => {
 
     const status = (await cp.client.get<ReplicaSet>('ReplicaSet', 'web', { namespace: 'default' })).status;
     expect(status).toMatchObject({ replicas: 1, observedGeneration: 3 });
+  });
+
+  it('runs wired as in the single-node starter, behind leader election', async () => {
+    const store = await openEmbeddedStore();
+    const controlPlane = await new ControlPlaneBuilder({ gracePeriodMs: 5000 })
+      .withModules(
+        new ContainerModule((bind) => bind(Logger).toConstantValue(createLogger({ level: 'silent' }))),
+        embeddedStoreModule(store),
+        registryModule(),
+        inProcessApiClientModule(),
+        systemNamespacesModule(),
+        leaderElectionModule({
+          leaseName: 'cpkit-single-node',
+          leaseNamespace: 'kube-system',
+          identity: 'e2e',
+          dependsOn: ['system-namespaces'],
+        }),
+        informersModule(),
+        replicaSetControllerModule(),
+      )
+      .build();
+    try {
+      await controlPlane.start();
+      const cp = { client: controlPlane.get<ApiClient>(ApiClient) };
+      await cp.client.create(replicaSet('web', 2));
+      await converged(cp, 'web', 2);
+      expect(controlPlane.get(LeaderElector).isLeader()).toBe(true);
+    } finally {
+      await controlPlane.stop();
+      await store.close();
+    }
   });
 
   it('keeps two ReplicaSets apart, each with its own pods', async () => {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Store benchmark: `npm run bench:store` prints a table; `npm run bench:store -- --json` prints one
-// JSON object on stdout. See docs/benchmarks.md for what each row means and recorded results.
+// JSON object on stdout; `-- --etcd` measures the etcd Store instead (etcd-store-bench.ts). See
+// docs/benchmarks.md for what each row means and recorded results.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ const { values: flags } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
+    etcd: { type: 'boolean', default: false },
   },
 });
 
@@ -290,24 +292,30 @@ function printTable(): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-const started = performance.now();
-try {
-  log(`machine: ${JSON.stringify(machine())}; window of ${window} outstanding writes`);
-  await memoryThroughput();
-  await durableThroughput();
-  await watchFanOut('memory', window);
-  await watchFanOut('durable', fanOutWindow);
-  await watchFanOut('durable', window);
-  await memoryPerObject();
-} finally {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-}
-const seconds = (performance.now() - started) / 1000;
-if (flags.json) {
-  process.stdout.write(
-    `${JSON.stringify({ benchmark: 'store', machine: machine(), window, counts, seconds, results: rows })}\n`,
-  );
+if (flags.etcd) {
+  // The same benchmark against a throwaway etcd member: see etcd-store-bench.ts.
+  const { runEtcdStoreBench } = await import('./etcd-store-bench.js');
+  await runEtcdStoreBench({ json: flags.json, quick: flags.quick });
 } else {
-  printTable();
-  process.stdout.write(`(${seconds.toFixed(1)} s)\n`);
+  const started = performance.now();
+  try {
+    log(`machine: ${JSON.stringify(machine())}; window of ${window} outstanding writes`);
+    await memoryThroughput();
+    await durableThroughput();
+    await watchFanOut('memory', window);
+    await watchFanOut('durable', fanOutWindow);
+    await watchFanOut('durable', window);
+    await memoryPerObject();
+  } finally {
+    for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify({ benchmark: 'store', machine: machine(), window, counts, seconds, results: rows })}\n`,
+    );
+  } else {
+    printTable();
+    process.stdout.write(`(${seconds.toFixed(1)} s)\n`);
+  }
 }

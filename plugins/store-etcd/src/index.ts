@@ -3,4 +3,6 @@
  * `@cpkit/store-etcd`: the Store role on etcd v3, the distributed engine.
  * @module
  */
-export {};
+export { EtcdStore, type EtcdStoreOptions, openEtcdStore } from './etcd-store.js';
+export { etcdStoreModule } from './etcd-store-module.js';
+export { parseEtcdStoreUrl } from './etcd-store-url.js';

@@ -87,7 +87,7 @@ export interface EtcdCluster {
    * its stdout, e.g. `etcdctl(['user', 'add', 'root:secret'])`. Fails with its stderr.
    */
   etcdctl(args: string[]): Promise<string>;
-  /** Stops every member and deletes {@link EtcdCluster.dataRoot}. Idempotent. */
+  /** Kills every member (SIGKILL) and deletes {@link EtcdCluster.dataRoot}. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -490,7 +490,9 @@ class EtcdClusterHandle implements EtcdCluster {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.all(this.members.map((member) => member.stop()));
+    // SIGKILL: the data is thrown away anyway, and a graceful stop of members that lost their peers
+    // waits for leadership transfer and timeouts (seconds each).
+    await Promise.all(this.members.map((member) => member.kill()));
     rmSync(this.dataRoot, { recursive: true, force: true });
     liveRoots.delete(this.dataRoot);
   }

@@ -34,7 +34,11 @@ export function checkValue(value: unknown): StatusError | undefined {
 }
 
 /** A revision: a positive safe integer, or a non-negative one when `allowZero`. */
-export function checkRevision(revision: unknown, argument: string, allowZero = false): StatusError | undefined {
+export function checkRevision(
+  revision: unknown,
+  argument: string,
+  allowZero = false,
+): StatusError | undefined {
   if (typeof revision !== 'number' || !Number.isSafeInteger(revision)) {
     return invalid(argument, revision, 'must be an integer');
   }
@@ -45,7 +49,8 @@ export function checkRevision(revision: unknown, argument: string, allowZero = f
 }
 
 export function checkLimit(limit: unknown): StatusError | undefined {
-  if (typeof limit !== 'number' || !Number.isSafeInteger(limit)) return invalid('limit', limit, 'must be an integer');
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit))
+    return invalid('limit', limit, 'must be an integer');
   if (limit <= 0) return invalid('limit', limit, 'must be positive');
   return undefined;
 }
@@ -67,12 +72,15 @@ export interface ContinuePosition {
 
 /** Encodes a continue token: base64url JSON, opaque to callers and safe in URLs. */
 export function encodeContinue(position: ContinuePosition): string {
-  return Buffer.from(JSON.stringify({ rv: position.revision, start: position.startKey })).toString('base64url');
+  return Buffer.from(JSON.stringify({ rv: position.revision, start: position.startKey })).toString(
+    'base64url',
+  );
 }
 
 /** Decodes a continue token issued for `prefix`, or returns a BadRequest saying what is wrong with it. */
 export function decodeContinue(token: unknown, prefix: string): ContinuePosition | StatusError {
-  if (typeof token !== 'string' || token.length === 0) return invalid('continue', token, 'must be a non-empty string');
+  if (typeof token !== 'string' || token.length === 0)
+    return invalid('continue', token, 'must be a non-empty string');
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -83,6 +91,7 @@ export function decodeContinue(token: unknown, prefix: string): ContinuePosition
   if (typeof rv !== 'number' || !Number.isSafeInteger(rv) || rv <= 0 || typeof start !== 'string') {
     return invalid('continue', token, 'is not a continue token');
   }
-  if (!start.startsWith(prefix)) return invalid('continue', token, `was issued for another prefix than ${prefix}`);
+  if (!start.startsWith(prefix))
+    return invalid('continue', token, `was issued for another prefix than ${prefix}`);
   return { revision: rv, startKey: start };
 }

@@ -38,7 +38,11 @@ export function toStatusError(error: unknown, what: string, endpoints: readonly 
   if (error instanceof GRPCDeadlineExceededError || grpcCode(error) === 4) {
     return errors.timeout(`${what}: etcd at ${where} did not answer in time (${cause})`);
   }
-  if (error instanceof EtcdAuthenticationFailedError || error instanceof GRPCUnauthenticatedError) {
+  if (
+    error instanceof EtcdAuthenticationFailedError ||
+    error instanceof GRPCUnauthenticatedError ||
+    /user name is empty|invalid auth token|authentication failed/.test(cause)
+  ) {
     return errors.unauthorized(`${what}: etcd at ${where} rejected the credentials (${cause})`);
   }
   if (error instanceof EtcdPermissionDeniedError) {
@@ -47,7 +51,8 @@ export function toStatusError(error: unknown, what: string, endpoints: readonly 
   if (cause.includes('request is too large') || cause.includes('larger than max')) {
     return new StatusError('RequestEntityTooLarge', `${what}: ${cause}`);
   }
-  if (error instanceof ClientClosedError) return errors.serviceUnavailable(`${what}: the etcd store is closed`);
+  if (error instanceof ClientClosedError)
+    return errors.serviceUnavailable(`${what}: the etcd store is closed`);
   // Unavailable (connection refused or dropped, no leader), cancelled streams, circuits opened by
   // repeated failures, and etcd's own "request timed out" while it has no quorum: the backend cannot
   // serve now and callers retry later.

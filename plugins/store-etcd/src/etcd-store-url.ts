@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { StatusError } from '@cpkit/core';
-import { invalid } from './etcd-store-arguments.js';
 import type { EtcdStoreOptions } from './etcd-store.js';
+import { invalid } from './etcd-store-arguments.js';
 
 const hostPattern = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-const booleans: Record<string, boolean> = { '1': true, true: true, yes: true, '0': false, false: false, no: false };
+const booleans: Record<string, boolean> = {
+  '1': true,
+  true: true,
+  yes: true,
+  '0': false,
+  false: false,
+  no: false,
+};
 const parameters = [
   'prefix',
   'tls',
@@ -44,7 +51,8 @@ export function parseEtcdStoreUrl(url: string): EtcdStoreOptions {
   if (authority.includes('@')) {
     throw bad('host', authority, 'credentials go in the username and password parameters, not before @');
   }
-  if (authority.includes('/')) throw bad('host', authority, 'must be host:port[,host:port...] without a path');
+  if (authority.includes('/'))
+    throw bad('host', authority, 'must be host:port[,host:port...] without a path');
   if (authority.length === 0) throw bad('host', authority, 'at least one host:port is required');
   const hosts = authority.split(',').map((host) => {
     const match = hostPattern.exec(host);
@@ -84,12 +92,17 @@ export function parseEtcdStoreUrl(url: string): EtcdStoreOptions {
     options.tls = { ...options.tls, [file]: path };
   }
   if ((values.cert === undefined) !== (values.key === undefined)) {
-    throw bad(values.cert === undefined ? 'parameter cert' : 'parameter key', undefined, 'cert and key go together');
+    throw bad(
+      values.cert === undefined ? 'parameter cert' : 'parameter key',
+      undefined,
+      'cert and key go together',
+    );
   }
   if (tls && options.tls === undefined) options.tls = {};
   if (values.username !== undefined || values.password !== undefined) {
     if (!values.username) throw bad('parameter username', values.username, 'is required with a password');
-    if (values.password === undefined) throw bad('parameter password', undefined, 'is required with a username');
+    if (values.password === undefined)
+      throw bad('parameter password', undefined, 'is required with a username');
     options.auth = { username: values.username, password: values.password };
   }
   for (const name of ['dialTimeoutMs', 'requestTimeoutMs'] as const) {

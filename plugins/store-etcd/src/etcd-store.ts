@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { createWriteStream } from 'node:fs';
 import { readFile, rename, rm, stat } from 'node:fs/promises';
-import type { ClientDuplexStream, ClientReadableStream } from '@grpc/grpc-js';
 import {
   errors,
   type StatusError,
@@ -15,7 +14,15 @@ import {
   type StoreListResult,
   type StoreWatchOptions,
 } from '@cpkit/core';
-import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import type { ClientDuplexStream, ClientReadableStream } from '@grpc/grpc-js';
+import {
+  ConsecutiveBreaker,
+  circuitBreaker,
+  ExponentialBackoff,
+  handleWhen,
+  isBrokenCircuitError,
+  retry,
+} from 'cockatiel';
 import { Etcd3, type IKeyValue, type IOptions, type IResponseHeader, type IWatchResponse } from 'etcd3';
 import { Observable, type Subscriber } from 'rxjs';
 import {
@@ -136,7 +143,8 @@ async function resolveOptions(options: EtcdStoreOptions): Promise<ResolvedOption
   if (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/') || prefix.includes('\0'))) {
     throw invalid('prefix', prefix, "must be empty or start with '/', not end with '/' and contain no NUL");
   }
-  if (!isPositiveInteger(dialTimeoutMs)) throw invalid('dialTimeoutMs', dialTimeoutMs, 'must be a positive integer');
+  if (!isPositiveInteger(dialTimeoutMs))
+    throw invalid('dialTimeoutMs', dialTimeoutMs, 'must be a positive integer');
   if (!isPositiveInteger(requestTimeoutMs)) {
     throw invalid('requestTimeoutMs', requestTimeoutMs, 'must be a positive integer');
   }
@@ -158,20 +166,31 @@ async function resolveOptions(options: EtcdStoreOptions): Promise<ResolvedOption
       // A member that refused or timed out twice in a row is skipped for a second, then probed by one
       // call (the circuit's half-open state); etcd3's default skips it for 5 s after 3 failures.
       host: () =>
-        circuitBreaker(handleWhen(isUnreachable), { halfOpenAfter: hostSkipMs, breaker: new ConsecutiveBreaker(2) }),
+        circuitBreaker(handleWhen(isUnreachable), {
+          halfOpenAfter: hostSkipMs,
+          breaker: new ConsecutiveBreaker(2),
+        }),
       // A call that found its member unavailable moves to the next member (etcd3 picks a new one per
       // attempt), with a short backoff so an election (~1 s) can finish. Deadline-exceeded calls are
       // not retried: the deadline covers the whole call, and a write that timed out may have applied.
-      global: retry(handleWhen((error) => isUnavailable(error) || error.name === 'BrokenCircuitError'), {
-        maxAttempts: hosts.length + 2,
-        backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
-      }),
+      global: retry(
+        handleWhen((error) => isUnavailable(error) || error.name === 'BrokenCircuitError'),
+        {
+          maxAttempts: hosts.length + 2,
+          backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
+        },
+      ),
     },
   };
   if (tls !== undefined) {
-    if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) throw invalid('tls', tls, 'must be an object');
+    if (typeof tls !== 'object' || tls === null || Array.isArray(tls))
+      throw invalid('tls', tls, 'must be an object');
     if ((tls.cert === undefined) !== (tls.key === undefined)) {
-      throw invalid(tls.cert === undefined ? 'tls.cert' : 'tls.key', undefined, 'tls.cert and tls.key go together');
+      throw invalid(
+        tls.cert === undefined ? 'tls.cert' : 'tls.key',
+        undefined,
+        'tls.cert and tls.key go together',
+      );
     }
     const [ca, cert, key] = await Promise.all([
       readPem('tls.ca', tls.ca),
@@ -265,7 +284,7 @@ export class EtcdStore implements Store {
   /** @internal Waits until a member answers a read, or fails after the dial timeout. */
   async dial(): Promise<void> {
     const deadline = Date.now() + this.dialTimeoutMs;
-    let lastCause = 'no answer';
+    let lastCause: string | undefined;
     for (;;) {
       try {
         const response = await this.client.kv.range(
@@ -278,14 +297,16 @@ export class EtcdStore implements Store {
         const status = toStatusError(error, 'connect', this.endpoints);
         // Wrong credentials or permissions will not get better by waiting.
         if (status.reason !== 'ServiceUnavailable' && status.reason !== 'Timeout') throw status;
-        lastCause = (error as Error).message ?? String(error);
+        // Once every member's circuit is open the client only says so; keep the cause that opened it.
+        const cause = error instanceof Error ? error.message : String(error);
+        if (!isBrokenCircuitError(error) || lastCause === undefined) lastCause = cause;
       }
       const left = deadline - Date.now();
       if (left <= 0) break;
       await sleep(Math.min(200, left));
     }
     throw errors.serviceUnavailable(
-      `cannot reach etcd at ${this.endpoints.join(', ')} within ${this.dialTimeoutMs} ms: ${lastCause}`,
+      `cannot reach etcd at ${this.endpoints.join(', ')} within ${this.dialTimeoutMs} ms: ${lastCause ?? 'no answer'}`,
     );
   }
 
@@ -320,7 +341,9 @@ export class EtcdStore implements Store {
   }
 
   async list(prefix: string, options?: StoreListOptions): Promise<StoreListResult> {
-    this.check(checkKey(prefix, 'prefix') ?? checkOptions(options) ?? this.checkReadRevision(options?.revision));
+    this.check(
+      checkKey(prefix, 'prefix') ?? checkOptions(options) ?? this.checkReadRevision(options?.revision),
+    );
     if (options?.limit !== undefined) this.check(checkLimit(options.limit));
     let start = prefix;
     let revision = options?.revision ?? 0;
@@ -328,7 +351,11 @@ export class EtcdStore implements Store {
       const position = decodeContinue(options.continue, prefix);
       if (!('startKey' in position)) throw position;
       if (options.revision !== undefined && options.revision !== position.revision) {
-        throw invalid('revision', options.revision, `does not match the continue token's revision ${position.revision}`);
+        throw invalid(
+          'revision',
+          options.revision,
+          `does not match the continue token's revision ${position.revision}`,
+        );
       }
       start = position.startKey;
       revision = position.revision;
@@ -351,7 +378,10 @@ export class EtcdStore implements Store {
     // etcd's header carries the current revision even for a read at an older one.
     const result: StoreListResult = { items, revision: revision || Number(response.header.revision) };
     if (response.more && items.length > 0) {
-      result.continue = encodeContinue({ revision: result.revision, startKey: `${items[items.length - 1].key}\0` });
+      result.continue = encodeContinue({
+        revision: result.revision,
+        startKey: `${items[items.length - 1].key}\0`,
+      });
       result.remainingItemCount = Number(response.count) - items.length;
     }
     return result;
@@ -371,7 +401,8 @@ export class EtcdStore implements Store {
         this.deadline(),
       ),
     );
-    if (!response.succeeded) throw this.preconditionFailure(key, expectedRevision, response.responses[0]?.response_range?.kvs);
+    if (!response.succeeded)
+      throw this.preconditionFailure(key, expectedRevision, response.responses[0]?.response_range?.kvs);
     const previous = response.responses[0].response_put.prev_kv;
     const revision = Number(response.header.revision);
     return { key, value, createRevision: Number(previous.create_revision), modRevision: revision };
@@ -401,7 +432,8 @@ export class EtcdStore implements Store {
           this.deadline(),
         ),
       );
-      if (!response.succeeded) throw this.preconditionFailure(key, expected, response.responses[0]?.response_range?.kvs);
+      if (!response.succeeded)
+        throw this.preconditionFailure(key, expected, response.responses[0]?.response_range?.kvs);
       previous = response.responses[0].response_delete_range.prev_kvs[0];
       revision = Number(response.header.revision);
     }
@@ -415,7 +447,9 @@ export class EtcdStore implements Store {
         this.unusable() ??
         checkKey(key) ??
         checkOptions(options) ??
-        (options?.afterRevision === undefined ? undefined : checkRevision(options.afterRevision, 'afterRevision', true)) ??
+        (options?.afterRevision === undefined
+          ? undefined
+          : checkRevision(options.afterRevision, 'afterRevision', true)) ??
         (options?.prefix === undefined || typeof options.prefix === 'boolean'
           ? undefined
           : invalid('prefix', options.prefix, 'must be a boolean'));
@@ -456,7 +490,11 @@ export class EtcdStore implements Store {
     this.check(checkRevision(revision, 'revision'));
     try {
       // physical: the call returns once the compaction reached the backend, so older reads fail at once.
-      await this.call('compact', () => this.client.kv.compact({ revision, physical: true }, this.deadline()), revision);
+      await this.call(
+        'compact',
+        () => this.client.kv.compact({ revision, physical: true }, this.deadline()),
+        revision,
+      );
     } catch (error) {
       // Compacting to a point already compacted past is done already.
       if ((error as StatusError).reason !== 'Expired') throw error;
@@ -476,7 +514,10 @@ export class EtcdStore implements Store {
         await this.call(
           'compactedRevision',
           () =>
-            this.client.kv.range({ key: this.rootKey, count_only: true, limit: 1, revision }, this.deadline()),
+            this.client.kv.range(
+              { key: this.rootKey, count_only: true, limit: 1, revision },
+              this.deadline(),
+            ),
           revision,
         );
         return true;
@@ -513,7 +554,11 @@ export class EtcdStore implements Store {
    * this store's keys at that revision. Restore with `etcdctl snapshot restore` (see the README).
    */
   async backup(path: string): Promise<StoreBackupInfo> {
-    this.check(typeof path === 'string' && path.length > 0 ? undefined : invalid('path', path, 'must be a non-empty string'));
+    this.check(
+      typeof path === 'string' && path.length > 0
+        ? undefined
+        : invalid('path', path, 'must be a non-empty string'),
+    );
     const counted = await this.call('backup', () =>
       this.client.kv.range(
         { key: this.rootKey, range_end: prefixEnd(this.rootKey), count_only: true },
@@ -709,7 +754,10 @@ class EtcdWatch {
   private async connect(): Promise<void> {
     let stream: ClientDuplexStream<unknown, IWatchResponse>;
     try {
-      stream = (await this.client.watchClient.watch()) as unknown as ClientDuplexStream<unknown, IWatchResponse>;
+      stream = (await this.client.watchClient.watch()) as unknown as ClientDuplexStream<
+        unknown,
+        IWatchResponse
+      >;
     } catch {
       this.retry();
       return;
@@ -753,7 +801,11 @@ class EtcdWatch {
         );
       } else {
         this.fail(
-          toStatusError(new Error(response.cancel_reason || 'watch canceled by etcd'), 'watch', this.settings.endpoints),
+          toStatusError(
+            new Error(response.cancel_reason || 'watch canceled by etcd'),
+            'watch',
+            this.settings.endpoints,
+          ),
         );
       }
       return;

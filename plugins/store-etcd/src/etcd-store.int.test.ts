@@ -153,6 +153,34 @@ describe('EtcdStore', () => {
     expect(page.remainingItemCount).toBe(3);
   });
 
+  it('another client finds the compaction point without a hint; a watch "from now" starts past a newer compaction', async () => {
+    const idle = track(await openTestStore());
+    const busy = track(await openTestStore());
+    for (let i = 0; i < 5; i++) await busy.create(`/c/${i}`, 'x');
+    const point = await busy.currentRevision();
+    await busy.compact(point);
+    const fresh = track(await openTestStore());
+    expect(await fresh.compactedRevision()).toBe(point);
+    // idle last saw a revision older than the compaction: its "from now" watch must not fail.
+    const events: StoreEvent[] = [];
+    let watchError: unknown;
+    const subscription = idle.watch('/').subscribe({
+      next: (event) => events.push(event),
+      error: (error) => {
+        watchError = error;
+      },
+    });
+    try {
+      await sleep(300);
+      const created = await idle.create('/after', 'x');
+      await until(() => events.length > 0 || watchError !== undefined, 'the event after the compaction');
+      expect(watchError).toBeUndefined();
+      expect(events).toEqual([{ type: 'create', key: '/after', revision: created.modRevision, value: 'x' }]);
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+
   it('survives etcd stopping mid-run: typed errors, no unhandled rejection, recovery after restart, watch resumes without loss or repeat', async () => {
     const own = await startEtcdCluster({ name: 'store-etcd-outage' });
     clusters.push(own);

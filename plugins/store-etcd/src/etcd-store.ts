@@ -702,6 +702,10 @@ export class EtcdStore implements Store {
 
 type WatchEventMessage = IWatchResponse['events'][number];
 
+function isInvalidToken(message: string | undefined): boolean {
+  return message?.includes('invalid auth token') ?? false;
+}
+
 interface EtcdWatchSettings {
   key: Buffer;
   rangeEnd: Buffer | undefined;
@@ -727,6 +731,8 @@ class EtcdWatch {
   private stopped = false;
   private retryMs = watchRetryFirstMs;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Start at etcd's current revision (the next create request has no start revision). */
+  private startAtCurrent = false;
 
   constructor(
     private readonly client: Etcd3,
@@ -770,16 +776,20 @@ class EtcdWatch {
     }
     this.stream = stream;
     stream.on('data', (response: IWatchResponse) => this.receive(response));
-    stream.on('error', () => this.broken(stream));
+    stream.on('error', (error: Error) => this.broken(stream, error));
     stream.on('end', () => this.broken(stream));
-    stream.write({
-      create_request: {
-        key: this.settings.key,
-        range_end: this.settings.rangeEnd,
-        start_revision: this.delivered + 1,
-        prev_kv: true,
-      },
-    });
+    try {
+      stream.write({
+        create_request: {
+          key: this.settings.key,
+          range_end: this.settings.rangeEnd,
+          start_revision: this.startAtCurrent ? 0 : this.delivered + 1,
+          prev_kv: true,
+        },
+      });
+    } catch (error) {
+      this.broken(stream, error as Error);
+    }
   }
 
   private receive(response: IWatchResponse): void {
@@ -788,8 +798,9 @@ class EtcdWatch {
       const compactedTo = Number(response.compact_revision);
       if (compactedTo > 0) {
         if (this.settings.fromNow && this.delivered === this.settings.after) {
-          // Nothing delivered yet and no revision asked for: start from the compaction point instead.
-          this.delivered = compactedTo - 1;
+          // Nothing delivered yet and the caller asked for "from now": the store's last seen revision
+          // is older than a compaction, so start at etcd's current revision instead.
+          this.startAtCurrent = true;
           this.drop();
           void this.connect();
           return;
@@ -799,6 +810,8 @@ class EtcdWatch {
             `watch from revision ${this.delivered + 1}: history up to revision ${compactedTo} has been compacted`,
           ),
         );
+      } else if (isInvalidToken(response.cancel_reason)) {
+        this.broken(this.stream, new Error(response.cancel_reason));
       } else {
         this.fail(
           toStatusError(
@@ -810,7 +823,13 @@ class EtcdWatch {
       }
       return;
     }
-    if (response.created) this.retryMs = watchRetryFirstMs;
+    if (response.created) {
+      this.retryMs = watchRetryFirstMs;
+      if (this.startAtCurrent) {
+        this.startAtCurrent = false;
+        this.delivered = Number(response.header.revision);
+      }
+    }
     for (const message of response.events ?? []) {
       const revision = Number(message.kv.mod_revision);
       if (revision <= this.delivered) continue;
@@ -820,8 +839,14 @@ class EtcdWatch {
     }
   }
 
-  private broken(stream: ClientDuplexStream<unknown, IWatchResponse>): void {
+  private broken(stream: ClientDuplexStream<unknown, IWatchResponse> | undefined, error?: Error): void {
     if (this.stopped || stream !== this.stream) return;
+    // An expired auth token: unary calls renew it by themselves, a watch stream has to ask.
+    if (isInvalidToken(error?.message)) {
+      (
+        this.client as unknown as { pool?: { authenticator?: { invalidateMetadata?(): void } } }
+      ).pool?.authenticator?.invalidateMetadata?.();
+    }
     this.drop();
     this.retry();
   }

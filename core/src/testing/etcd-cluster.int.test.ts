@@ -41,8 +41,10 @@ describe('startEtcdCluster (one member)', () => {
 
   it('stop(), then restart() on the same data dir and port keeps the data', async () => {
     const member = etcd.members[0];
+    expect(member.pid).toEqual(expect.any(Number));
     await member.stop();
     expect(member.running).toBe(false);
+    expect(member.pid).toBeUndefined();
     expect(await answers(member.clientUrl)).toBe(false);
     await member.stop(); // no-op when stopped
     await member.restart();

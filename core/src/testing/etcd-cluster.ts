@@ -57,6 +57,8 @@ export interface EtcdMember {
   readonly logFile: string;
   /** True while the process is alive (it may still be electing or catching up). */
   readonly running: boolean;
+  /** The process id while running, e.g. to read its CPU time in a benchmark. */
+  readonly pid: number | undefined;
   /** SIGTERM, then waits for the process to exit (SIGKILL after 10 s). No-op when not running. */
   stop(): Promise<void>;
   /** SIGKILL (`kill -9`), then waits for the process to exit. No-op when not running. */
@@ -298,6 +300,10 @@ class EtcdProcess implements EtcdMember {
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
   }
 
   /** Starts the process (first start or restart); does not wait for health. */

@@ -315,7 +315,7 @@ export async function runEtcdStoreBench(flags: EtcdStoreBenchFlags): Promise<voi
     // Watch delivery: every watcher must see every write once, in order. The same writes watched by
     // raw etcd3 watchers show how much of the latency is etcd's and the gRPC stream's.
     const delivery = async (
-      side: 'store' | 'raw',
+      side: 'store' | 'raw' | 'raw-prev',
       pace?: number,
     ): Promise<{
       p50: number;
@@ -354,11 +354,13 @@ export async function runEtcdStoreBench(flags: EtcdStoreBenchFlags): Promise<voi
           });
           stops.push(() => subscription.unsubscribe());
         } else {
-          const watcher = await raw
+          const builder = raw
             .watch()
             .prefix(watchPrefix)
-            .startRevision(String(base + 1))
-            .create();
+            .startRevision(String(base + 1));
+          // The Store asks for previous values (its events carry them); etcd then reads the
+          // previous version of the key for every event of every watcher.
+          const watcher = await (side === 'raw-prev' ? builder.withPreviousKV() : builder).create();
           watcher.on('put', (kv) => {
             last = onEvent(w, Number(kv.mod_revision), last);
           });
@@ -412,6 +414,10 @@ export async function runEtcdStoreBench(flags: EtcdStoreBenchFlags): Promise<voi
       {
         label: `raw etcd3 watch delivery p99 (${watchers} watchers, ${pace} creates/s)`,
         result: await delivery('raw', pace),
+      },
+      {
+        label: `raw etcd3 watch delivery with prev_kv p99 (${watchers} watchers, ${pace} creates/s)`,
+        result: await delivery('raw-prev', pace),
       },
       {
         label: `Store watch delivery p99 (${watchers} watchers, ${outstanding} outstanding creates)`,

@@ -6,8 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Lease } from '@cpkit/core';
-import { startTestControlPlane } from '@cpkit/core/testing';
+import { startEtcdCluster, startTestControlPlane } from '@cpkit/core/testing';
 import { openEmbeddedStore } from '@cpkit/store-embedded';
+import { openEtcdStore } from '@cpkit/store-etcd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -106,7 +107,11 @@ describe('single-node starter', () => {
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
     expect(first.lines.map((l) => l.msg)).toEqual(
-      expect.arrayContaining(['received SIGINT; stopping', 'control plane stopped', 'embedded store closed']),
+      expect.arrayContaining([
+        'received SIGINT; stopping',
+        'control plane stopped',
+        `closed embedded store in ${dataDir}`,
+      ]),
     );
 
     // The data is on disk: the namespaces exist and the Lease was released on shutdown.
@@ -128,6 +133,45 @@ describe('single-node starter', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   }, 90_000);
+
+  it('runs on a real etcd with --store etcd://... and keeps its data there across restarts', async () => {
+    const cluster = await startEtcdCluster({ members: 1 });
+    try {
+      const url = `etcd://${cluster.endpoints.map((e) => new URL(e).host).join(',')}?prefix=/starter-test`;
+      const first = runStarter(['--store', url]);
+      await first.waitFor('control plane started');
+      await first.waitFor('created system namespaces: default, kube-system, kube-public, kube-node-lease');
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+
+      const inspect = await startTestControlPlane({
+        store: await openEtcdStore({ endpoints: cluster.endpoints, prefix: '/starter-test' }),
+      });
+      try {
+        const lease = await inspect.client.get<Lease>('leases', 'cpkit-single-node', {
+          namespace: 'kube-system',
+        });
+        expect(lease.spec?.holderIdentity ?? '').toBe('');
+      } finally {
+        await inspect.stop();
+      }
+
+      const second = runStarter(['--store', url]);
+      await second.waitFor('control plane started');
+      await second.waitFor('system namespaces present');
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
+
+  it('fails fast with the endpoints named when etcd is unreachable', async () => {
+    const run = runStarter(['--store', 'etcd://127.0.0.1:9?dialTimeoutMs=1000']);
+    expect(await run.exited).toBe(1);
+    const fatal = run.lines.find((line) => line.level === 60);
+    expect(fatal?.msg).toMatch(/cannot open the store: .*127\.0\.0\.1:9/);
+  }, 30_000);
 
   it('rejects a bad option with a precise message and a non-zero exit', async () => {
     const run = runStarter(['--log-level', 'loud']);

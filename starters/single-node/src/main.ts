@@ -18,9 +18,9 @@ import {
   registryModule,
   systemNamespacesModule,
 } from '@cpkit/core';
-import { embeddedStoreModule, openEmbeddedStore } from '@cpkit/store-embedded';
 import pretty from 'pino-pretty';
 import { parseSingleNodeOptions } from './options.js';
+import { openChosenStore } from './store-choice.js';
 
 const options = parseSingleNodeOptions(process.argv);
 const logger = createLogger({
@@ -39,19 +39,23 @@ const logger = createLogger({
       : undefined,
 });
 
-// The store is opened before wiring (opening reads SQLite) and closed after everything has stopped.
-const store = await openEmbeddedStore(options.inMemory ? {} : { path: options.dataDir });
-const revision = await store.currentRevision();
+// The store is opened before wiring (opening reads SQLite or dials etcd) and closed after everything
+// has stopped.
+const chosen = await openChosenStore(options).catch((error: unknown) => {
+  logger.fatal({ err: error }, `cannot open the store: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});
+const { store } = chosen;
 logger.info(
-  { dataDir: options.inMemory ? undefined : options.dataDir, revision },
-  options.inMemory ? 'embedded store opened in memory' : `embedded store opened in ${options.dataDir}`,
+  { store: chosen.description, revision: await store.currentRevision() },
+  `opened ${chosen.description}`,
 );
 
 try {
   const controlPlane = await new ControlPlaneBuilder({ gracePeriodMs: options.shutdownGracePeriodMs })
     .withModules(
       new ContainerModule((bind) => bind(Logger).toConstantValue(logger)), // structured JSON logs (pino)
-      embeddedStoreModule(store), //       Store: MVCC in memory, durable in SQLite
+      chosen.module, //                    Store: embedded (MVCC in memory, durable in SQLite) or etcd
       registryModule(), //                 Scheme with the built-in kinds + Registry (object semantics)
       inProcessApiClientModule(), //       ApiClient for the components in this process
       systemNamespacesModule(), //         default, kube-system, kube-public, kube-node-lease
@@ -66,7 +70,11 @@ try {
   logger.info('control plane wired; starting (Ctrl-C stops it)');
   const report = await controlPlane.runUntilSignal();
   logger.info({ report }, 'control plane stopped');
+} catch (error) {
+  // Wiring and start-up errors carry a precise message (which part, what is missing): say it plainly.
+  logger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
 } finally {
   await store.close();
-  logger.info('embedded store closed');
+  logger.info(`closed ${chosen.description}`);
 }

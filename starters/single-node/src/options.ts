@@ -4,6 +4,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 
 /** What the single-node starter can be told on its command line. */
 export interface SingleNodeOptions {
+  /** `embedded`, or an `etcd://host:port[,host:port...]` URL (`etcds://` for TLS). */
+  store: string;
   /** Directory holding the embedded store's SQLite file. */
   dataDir: string;
   /** Keep everything in memory (nothing survives a restart). */
@@ -26,6 +28,11 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
   const program = new Command()
     .name('cpkit-single-node')
     .description('A cpkit control plane in one process, on the embedded store.')
+    .addOption(
+      new Option('--store <store>', 'embedded, or an etcd URL: etcd://127.0.0.1:2379[,host:port...]')
+        .env('CPKIT_STORE')
+        .default('embedded'),
+    )
     .addOption(
       new Option('--data-dir <dir>', 'where the embedded store keeps its data')
         .env('CPKIT_DATA_DIR')
@@ -52,6 +59,7 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
     )
     .parse(argv as string[]);
   const parsed = program.opts<{
+    store: string;
     dataDir: string;
     inMemory: boolean;
     logLevel: string;
@@ -59,6 +67,7 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
     shutdownGracePeriod: number;
   }>();
   return {
+    store: parsed.store,
     dataDir: resolve(parsed.dataDir),
     inMemory: parsed.inMemory,
     logLevel: parsed.logLevel,

@@ -185,6 +185,25 @@ export async function runEtcdStoreBench(flags: EtcdStoreBenchFlags): Promise<voi
       txn: { label: 'raw etcd3 create txns, same rows', runs: [] as number[], costs: [] as Cost[] },
     };
     const createOrder = ['store', 'put', 'txn'] as const;
+    // Warm-up, not measured: connections, JIT and etcd's first allocations for every kind of call.
+    const warmUp = Math.max(200, Math.round(counts.creates / 10));
+    log(`warm-up: ${warmUp} of each kind of call`);
+    await rate(warmUp, (i) => store.create(keyOf('/bench/warm-store/', i), values[i % values.length]));
+    await rate(warmUp, (i) =>
+      raw
+        .put(keyOf('/bench/warm-put/', i))
+        .value(values[i % values.length])
+        .exec(),
+    );
+    await rate(warmUp, (i) => {
+      const at = keyOf('/bench/warm-txn/', i);
+      return raw
+        .if(at, 'Create', '==', 0)
+        .then(raw.put(at).value(values[i % values.length]))
+        .commit();
+    });
+    await rate(warmUp, (i) => store.get(keyOf('/bench/warm-store/', i)));
+    await rate(warmUp, (i) => raw.get(keyOf('/bench/warm-put/', i)).exec());
     log(`creates: 2 x ${counts.creates} each through the Store, as raw puts and as raw create transactions`);
     for (const [round, order] of [
       ['a', createOrder],

@@ -101,6 +101,28 @@ function isUnavailable(error: Error): boolean {
   return (error as { code?: unknown }).code === 14 || error.constructor.name === 'GRPCUnavailableError';
 }
 
+/**
+ * UNAVAILABLE raised before the request reached any member (no connection, connection refused): the
+ * request cannot have been applied, so even a write is safe to send again. Other UNAVAILABLE errors
+ * ("leader changed", a connection dropped mid-call) may come after etcd applied a write.
+ */
+function isNeverSent(error: Error): boolean {
+  return (
+    isUnavailable(error) &&
+    /No connection established|ECONNREFUSED|ENOTCONN|EHOSTUNREACH|failed to connect/i.test(error.message)
+  );
+}
+
+/** Reads are idempotent: retried (on another member) after any UNAVAILABLE. */
+const readRetries = 4;
+const readOperations: ReadonlySet<string> = new Set([
+  'get',
+  'list',
+  'currentRevision',
+  'compactedRevision',
+  'backup',
+]);
+
 function isUnreachable(error: Error): boolean {
   return isUnavailable(error) || error.constructor.name === 'GRPCDeadlineExceededError';
 }
@@ -170,11 +192,14 @@ async function resolveOptions(options: EtcdStoreOptions): Promise<ResolvedOption
           halfOpenAfter: hostSkipMs,
           breaker: new ConsecutiveBreaker(2),
         }),
-      // A call that found its member unavailable moves to the next member (etcd3 picks a new one per
-      // attempt), with a short backoff so an election (~1 s) can finish. Deadline-exceeded calls are
-      // not retried: the deadline covers the whole call, and a write that timed out may have applied.
+      // A call that could not reach its member moves to the next member (etcd3 picks a new one per
+      // attempt), with a short backoff so an election (~1 s) can finish. Only failures before the
+      // request was sent are retried here, because this policy also covers writes: a write that failed
+      // after reaching etcd may have applied, and sending it again would report AlreadyExists or
+      // Conflict for a write that happened. Reads retry every UNAVAILABLE in `call`. Deadline-exceeded
+      // calls are not retried: the deadline covers the whole call.
       global: retry(
-        handleWhen((error) => isUnavailable(error) || error.name === 'BrokenCircuitError'),
+        handleWhen((error) => isNeverSent(error) || error.name === 'BrokenCircuitError'),
         {
           maxAttempts: hosts.length + 2,
           backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
@@ -633,7 +658,7 @@ export class EtcdStore implements Store {
   ): Promise<T> {
     let response: T;
     try {
-      response = await operation();
+      response = readOperations.has(what) ? await this.retryRead(operation) : await operation();
     } catch (error) {
       const message = error instanceof Error ? error.message : '';
       if (revision && message.includes(futureRevisionMessage)) {
@@ -646,6 +671,18 @@ export class EtcdStore implements Store {
     }
     if (response.header) this.observe(response.header);
     return response;
+  }
+
+  /** Runs a read again, after a short pause, when a member was unavailable (e.g. during an election). */
+  private async retryRead<T>(operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (attempt >= readRetries || !(error instanceof Error) || !isUnavailable(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+      }
+    }
   }
 
   private observe(header: IResponseHeader): void {

@@ -28,6 +28,7 @@ export default defineConfig({
       project('core', 'core'),
       project('store-embedded', 'plugins/store-embedded'),
       project('store-etcd', 'plugins/store-etcd'),
+      project('scheduler', 'plugins/scheduler'),
       project('single-node', 'starters/single-node'),
       project('e2e', 'test'),
     ],

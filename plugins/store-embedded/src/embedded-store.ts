@@ -2,7 +2,15 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
+  checkStoreKey,
+  checkStoreLimit,
+  checkStoreOptions,
+  checkStoreRevision,
+  checkStoreValue,
+  decodeContinueToken,
+  encodeContinueToken,
   errors,
+  maxStoreKeyLength,
   StatusError,
   type Store,
   type StoreBackupInfo,
@@ -24,16 +32,6 @@ import {
   type StoredRow,
   type SynchronousMode,
 } from './sqlite-file.js';
-import {
-  checkKey,
-  checkLimit,
-  checkOptions,
-  checkRevision,
-  checkValue,
-  decodeContinue,
-  encodeContinue,
-  maxKeyLength,
-} from './store-arguments.js';
 
 // sorted-btree is CommonJS with an `exports.default`: Node's ESM interop hands over the exports object
 // (class under `.default`), bundler-style interop (vitest) the class itself. Accept both.
@@ -112,7 +110,7 @@ function versionAt(history: Version[], revision: number): Version | undefined {
 /** The smallest string greater than every key that starts with `prefix`. */
 function prefixEnd(prefix: string): string {
   const last = prefix.charCodeAt(prefix.length - 1);
-  if (last === 0xffff) return prefix + '\uffff'.repeat(maxKeyLength);
+  if (last === 0xffff) return prefix + '\uffff'.repeat(maxStoreKeyLength);
   return prefix.slice(0, -1) + String.fromCharCode(last + 1);
 }
 
@@ -203,7 +201,7 @@ export class EmbeddedStore implements Store {
    * cannot be used (corrupt, or held by another process).
    */
   static async open(options: EmbeddedStoreOptions = {}): Promise<EmbeddedStore> {
-    const problem = checkOptions(options);
+    const problem = checkStoreOptions(options);
     if (problem) throw problem;
     const { path, synchronous = 'full', compactionIntervalMs = defaultCompactionIntervalMs } = options;
     const durable = options.durable ?? path !== undefined;
@@ -250,7 +248,7 @@ export class EmbeddedStore implements Store {
   }
 
   async create(key: string, value: string): Promise<StoreEntry> {
-    const problem = this.unusable() ?? checkKey(key) ?? checkValue(value);
+    const problem = this.unusable() ?? checkStoreKey(key) ?? checkStoreValue(value);
     if (problem) throw problem;
     const history = this.keys.get(key);
     if (history !== undefined && !history[history.length - 1].deleted) {
@@ -265,7 +263,7 @@ export class EmbeddedStore implements Store {
   }
 
   async get(key: string, options?: StoreGetOptions): Promise<StoreEntry> {
-    const problem = this.unusable() ?? checkKey(key) ?? checkOptions(options);
+    const problem = this.unusable() ?? checkStoreKey(key) ?? checkStoreOptions(options);
     if (problem) throw problem;
     if (this.pending.length > 0) await this.readBarrier();
     const revision = this.readRevision(options?.revision, 'revision');
@@ -278,15 +276,15 @@ export class EmbeddedStore implements Store {
   async list(prefix: string, options?: StoreListOptions): Promise<StoreListResult> {
     const problem =
       this.unusable() ??
-      checkKey(prefix, 'prefix') ??
-      checkOptions(options) ??
-      (options?.limit !== undefined ? checkLimit(options.limit) : undefined);
+      checkStoreKey(prefix, 'prefix') ??
+      checkStoreOptions(options) ??
+      (options?.limit !== undefined ? checkStoreLimit(options.limit) : undefined);
     if (problem) throw problem;
     if (this.pending.length > 0) await this.readBarrier();
     let revision: number;
     let start = prefix;
     if (options?.continue !== undefined) {
-      const position = decodeContinue(options.continue, prefix);
+      const position = decodeContinueToken(options.continue, prefix);
       if (position instanceof StatusError) throw position;
       if (options.revision !== undefined && options.revision !== position.revision) {
         throw errors.badRequest(
@@ -315,7 +313,7 @@ export class EmbeddedStore implements Store {
     const result: StoreListResult = { items, revision };
     if (more) {
       // Keys never contain NUL, so `last + '\0'` is the smallest key after the last one returned.
-      result.continue = encodeContinue({ revision, startKey: `${items[items.length - 1].key}\0` });
+      result.continue = encodeContinueToken({ revision, startKey: `${items[items.length - 1].key}\0` });
     }
     return result;
   }
@@ -323,9 +321,9 @@ export class EmbeddedStore implements Store {
   async update(key: string, value: string, expectedRevision: number): Promise<StoreEntry> {
     const problem =
       this.unusable() ??
-      checkKey(key) ??
-      checkValue(value) ??
-      checkRevision(expectedRevision, 'expectedRevision');
+      checkStoreKey(key) ??
+      checkStoreValue(value) ??
+      checkStoreRevision(expectedRevision, 'expectedRevision');
     if (problem) throw problem;
     const history = this.keys.get(key);
     const latest = history?.[history.length - 1];
@@ -358,10 +356,10 @@ export class EmbeddedStore implements Store {
   async delete(key: string, options?: StoreDeleteOptions): Promise<StoreEntry> {
     const problem =
       this.unusable() ??
-      checkKey(key) ??
-      checkOptions(options) ??
+      checkStoreKey(key) ??
+      checkStoreOptions(options) ??
       (options?.expectedRevision !== undefined
-        ? checkRevision(options.expectedRevision, 'expectedRevision')
+        ? checkStoreRevision(options.expectedRevision, 'expectedRevision')
         : undefined);
     if (problem) throw problem;
     const history = this.keys.get(key);
@@ -397,10 +395,10 @@ export class EmbeddedStore implements Store {
     return new Observable<StoreEvent>((subscriber) => {
       const problem =
         this.unusable() ??
-        checkKey(key) ??
-        checkOptions(options) ??
+        checkStoreKey(key) ??
+        checkStoreOptions(options) ??
         (options?.afterRevision !== undefined
-          ? checkRevision(options.afterRevision, 'afterRevision', true)
+          ? checkStoreRevision(options.afterRevision, 'afterRevision', true)
           : undefined) ??
         (options?.prefix !== undefined && typeof options.prefix !== 'boolean'
           ? errors.badRequest(`invalid prefix ${String(options.prefix)}: must be a boolean`, [
@@ -463,7 +461,7 @@ export class EmbeddedStore implements Store {
   }
 
   async compact(revision: number): Promise<void> {
-    const problem = this.unusable() ?? checkRevision(revision, 'revision');
+    const problem = this.unusable() ?? checkStoreRevision(revision, 'revision');
     if (problem) throw problem;
     if (revision > this.committed) {
       throw errors.badRequest(
@@ -537,7 +535,7 @@ export class EmbeddedStore implements Store {
   /** Checks a requested read revision and defaults it to the committed one. */
   private readRevision(requested: unknown, argument: string): number {
     if (requested === undefined) return this.committed;
-    const problem = checkRevision(requested, argument);
+    const problem = checkStoreRevision(requested, argument);
     if (problem) throw problem;
     const revision = requested as number;
     if (revision > this.committed) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { StatusError } from '@cpkit/core';
+import { invalidStoreArgument } from '@cpkit/core';
 import type { EtcdStoreOptions } from './etcd-store.js';
-import { invalid } from './etcd-store-arguments.js';
 
 const hostPattern = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const booleans: Record<string, boolean> = {
@@ -25,7 +25,7 @@ const parameters = [
 ] as const;
 
 function bad(part: string, value: unknown, why: string): StatusError {
-  return invalid(`url ${part}`, value, why);
+  return invalidStoreArgument(`url ${part}`, value, why);
 }
 
 /**
@@ -39,7 +39,8 @@ function bad(part: string, value: unknown, why: string): StatusError {
  * @category Store
  */
 export function parseEtcdStoreUrl(url: string): EtcdStoreOptions {
-  if (typeof url !== 'string' || url.length === 0) throw invalid('url', url, 'must be a non-empty string');
+  if (typeof url !== 'string' || url.length === 0)
+    throw invalidStoreArgument('url', url, 'must be a non-empty string');
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);
   if (!scheme || (scheme[1] !== 'etcd' && scheme[1] !== 'etcds')) {
     throw bad('scheme', scheme?.[1] ?? url, 'must be etcd:// or etcds://');

@@ -2,7 +2,15 @@
 import { createWriteStream } from 'node:fs';
 import { readFile, rename, rm, stat } from 'node:fs/promises';
 import {
+  checkStoreKey,
+  checkStoreLimit,
+  checkStoreOptions,
+  checkStoreRevision,
+  checkStoreValue,
+  decodeContinueToken,
+  encodeContinueToken,
   errors,
+  invalidStoreArgument,
   type StatusError,
   type Store,
   type StoreBackupInfo,
@@ -25,16 +33,6 @@ import {
 } from 'cockatiel';
 import { Etcd3, type IKeyValue, type IOptions, type IResponseHeader, type IWatchResponse } from 'etcd3';
 import { Observable, type Subscriber } from 'rxjs';
-import {
-  checkKey,
-  checkLimit,
-  checkOptions,
-  checkRevision,
-  checkValue,
-  decodeContinue,
-  encodeContinue,
-  invalid,
-} from './etcd-store-arguments.js';
 import { compactedMessage, futureRevisionMessage, toStatusError } from './etcd-store-errors.js';
 
 /**
@@ -129,46 +127,62 @@ function isUnreachable(error: Error): boolean {
 
 async function readPem(option: string, path: unknown): Promise<Buffer | undefined> {
   if (path === undefined) return undefined;
-  if (typeof path !== 'string' || path.length === 0) throw invalid(option, path, 'must be a file path');
+  if (typeof path !== 'string' || path.length === 0)
+    throw invalidStoreArgument(option, path, 'must be a file path');
   try {
     return await readFile(path);
   } catch (error) {
-    throw invalid(option, path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw invalidStoreArgument(
+      option,
+      path,
+      `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    );
   }
 }
 
 /** Checks every option (BadRequest naming the first bad one) and builds the etcd3 client options. */
 async function resolveOptions(options: EtcdStoreOptions): Promise<ResolvedOptions> {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw invalid('options', options, 'must be an object');
+    throw invalidStoreArgument('options', options, 'must be an object');
   }
   const { endpoints, prefix = '', tls, auth } = options;
   const dialTimeoutMs = options.dialTimeoutMs ?? defaultDialTimeoutMs;
   const requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   if (!Array.isArray(endpoints) || endpoints.length === 0) {
-    throw invalid('endpoints', endpoints, 'must be a non-empty array of host:port or URL strings');
+    throw invalidStoreArgument(
+      'endpoints',
+      endpoints,
+      'must be a non-empty array of host:port or URL strings',
+    );
   }
   const schemes = new Set<string>();
   const hosts = endpoints.map((endpoint, i) => {
     const field = `endpoints[${i}]`;
-    if (typeof endpoint !== 'string') throw invalid(field, endpoint, 'must be a string');
+    if (typeof endpoint !== 'string') throw invalidStoreArgument(field, endpoint, 'must be a string');
     const match = /^(?:(https?):\/\/)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/?$/.exec(endpoint);
-    if (!match) throw invalid(field, endpoint, 'must be host:port, http://host:port or https://host:port');
+    if (!match)
+      throw invalidStoreArgument(field, endpoint, 'must be host:port, http://host:port or https://host:port');
     const port = Number(match[3]);
-    if (port < 1 || port > 65535) throw invalid(field, endpoint, 'port must be between 1 and 65535');
+    if (port < 1 || port > 65535)
+      throw invalidStoreArgument(field, endpoint, 'port must be between 1 and 65535');
     schemes.add(match[1] ?? (tls ? 'https' : 'http'));
     return `${match[2]}:${port}`;
   });
-  if (schemes.size > 1) throw invalid('endpoints', endpoints, 'must all use TLS or all use plain HTTP');
+  if (schemes.size > 1)
+    throw invalidStoreArgument('endpoints', endpoints, 'must all use TLS or all use plain HTTP');
   const secure = schemes.has('https');
-  if (typeof prefix !== 'string') throw invalid('prefix', prefix, 'must be a string');
+  if (typeof prefix !== 'string') throw invalidStoreArgument('prefix', prefix, 'must be a string');
   if (prefix !== '' && (!prefix.startsWith('/') || prefix.endsWith('/') || prefix.includes('\0'))) {
-    throw invalid('prefix', prefix, "must be empty or start with '/', not end with '/' and contain no NUL");
+    throw invalidStoreArgument(
+      'prefix',
+      prefix,
+      "must be empty or start with '/', not end with '/' and contain no NUL",
+    );
   }
   if (!isPositiveInteger(dialTimeoutMs))
-    throw invalid('dialTimeoutMs', dialTimeoutMs, 'must be a positive integer');
+    throw invalidStoreArgument('dialTimeoutMs', dialTimeoutMs, 'must be a positive integer');
   if (!isPositiveInteger(requestTimeoutMs)) {
-    throw invalid('requestTimeoutMs', requestTimeoutMs, 'must be a positive integer');
+    throw invalidStoreArgument('requestTimeoutMs', requestTimeoutMs, 'must be a positive integer');
   }
   const clientOptions: IOptions = {
     hosts: hosts.map((host) => `${secure ? 'https' : 'http'}://${host}`),
@@ -209,9 +223,9 @@ async function resolveOptions(options: EtcdStoreOptions): Promise<ResolvedOption
   };
   if (tls !== undefined) {
     if (typeof tls !== 'object' || tls === null || Array.isArray(tls))
-      throw invalid('tls', tls, 'must be an object');
+      throw invalidStoreArgument('tls', tls, 'must be an object');
     if ((tls.cert === undefined) !== (tls.key === undefined)) {
-      throw invalid(
+      throw invalidStoreArgument(
         tls.cert === undefined ? 'tls.cert' : 'tls.key',
         undefined,
         'tls.cert and tls.key go together',
@@ -228,11 +242,13 @@ async function resolveOptions(options: EtcdStoreOptions): Promise<ResolvedOption
     }
   }
   if (auth !== undefined) {
-    if (typeof auth !== 'object' || auth === null) throw invalid('auth', auth, 'must be an object');
+    if (typeof auth !== 'object' || auth === null)
+      throw invalidStoreArgument('auth', auth, 'must be an object');
     if (typeof auth.username !== 'string' || auth.username.length === 0) {
-      throw invalid('auth.username', auth.username, 'must be a non-empty string');
+      throw invalidStoreArgument('auth.username', auth.username, 'must be a non-empty string');
     }
-    if (typeof auth.password !== 'string') throw invalid('auth.password', '…', 'must be a string');
+    if (typeof auth.password !== 'string')
+      throw invalidStoreArgument('auth.password', '…', 'must be a string');
     clientOptions.auth = {
       username: auth.username,
       password: auth.password,
@@ -336,7 +352,7 @@ export class EtcdStore implements Store {
   }
 
   async create(key: string, value: string): Promise<StoreEntry> {
-    this.check(checkKey(key) ?? checkValue(value));
+    this.check(checkStoreKey(key) ?? checkStoreValue(value));
     const k = this.etcdKey(key);
     const response = await this.call('create', () =>
       this.client.kv.txn(
@@ -354,7 +370,7 @@ export class EtcdStore implements Store {
   }
 
   async get(key: string, options?: StoreGetOptions): Promise<StoreEntry> {
-    this.check(checkKey(key) ?? checkOptions(options) ?? this.checkReadRevision(options?.revision));
+    this.check(checkStoreKey(key) ?? checkStoreOptions(options) ?? this.checkReadRevision(options?.revision));
     const revision = options?.revision ?? 0;
     const response = await this.call(
       'get',
@@ -367,16 +383,18 @@ export class EtcdStore implements Store {
 
   async list(prefix: string, options?: StoreListOptions): Promise<StoreListResult> {
     this.check(
-      checkKey(prefix, 'prefix') ?? checkOptions(options) ?? this.checkReadRevision(options?.revision),
+      checkStoreKey(prefix, 'prefix') ??
+        checkStoreOptions(options) ??
+        this.checkReadRevision(options?.revision),
     );
-    if (options?.limit !== undefined) this.check(checkLimit(options.limit));
+    if (options?.limit !== undefined) this.check(checkStoreLimit(options.limit));
     let start = prefix;
     let revision = options?.revision ?? 0;
     if (options?.continue !== undefined) {
-      const position = decodeContinue(options.continue, prefix);
+      const position = decodeContinueToken(options.continue, prefix);
       if (!('startKey' in position)) throw position;
       if (options.revision !== undefined && options.revision !== position.revision) {
-        throw invalid(
+        throw invalidStoreArgument(
           'revision',
           options.revision,
           `does not match the continue token's revision ${position.revision}`,
@@ -403,7 +421,7 @@ export class EtcdStore implements Store {
     // etcd's header carries the current revision even for a read at an older one.
     const result: StoreListResult = { items, revision: revision || Number(response.header.revision) };
     if (response.more && items.length > 0) {
-      result.continue = encodeContinue({
+      result.continue = encodeContinueToken({
         revision: result.revision,
         startKey: `${items[items.length - 1].key}\0`,
       });
@@ -413,7 +431,11 @@ export class EtcdStore implements Store {
   }
 
   async update(key: string, value: string, expectedRevision: number): Promise<StoreEntry> {
-    this.check(checkKey(key) ?? checkValue(value) ?? checkRevision(expectedRevision, 'expectedRevision'));
+    this.check(
+      checkStoreKey(key) ??
+        checkStoreValue(value) ??
+        checkStoreRevision(expectedRevision, 'expectedRevision'),
+    );
     const k = this.etcdKey(key);
     const response = await this.call('update', () =>
       this.client.kv.txn(
@@ -434,9 +456,9 @@ export class EtcdStore implements Store {
   }
 
   async delete(key: string, options?: StoreDeleteOptions): Promise<StoreEntry> {
-    this.check(checkKey(key) ?? checkOptions(options));
+    this.check(checkStoreKey(key) ?? checkStoreOptions(options));
     const expected = options?.expectedRevision;
-    if (expected !== undefined) this.check(checkRevision(expected, 'expectedRevision'));
+    if (expected !== undefined) this.check(checkStoreRevision(expected, 'expectedRevision'));
     const k = this.etcdKey(key);
     let previous: IKeyValue | undefined;
     let revision: number;
@@ -470,14 +492,14 @@ export class EtcdStore implements Store {
     return new Observable<StoreEvent>((subscriber) => {
       const problem =
         this.unusable() ??
-        checkKey(key) ??
-        checkOptions(options) ??
+        checkStoreKey(key) ??
+        checkStoreOptions(options) ??
         (options?.afterRevision === undefined
           ? undefined
-          : checkRevision(options.afterRevision, 'afterRevision', true)) ??
+          : checkStoreRevision(options.afterRevision, 'afterRevision', true)) ??
         (options?.prefix === undefined || typeof options.prefix === 'boolean'
           ? undefined
-          : invalid('prefix', options.prefix, 'must be a boolean'));
+          : invalidStoreArgument('prefix', options.prefix, 'must be a boolean'));
       if (problem) {
         subscriber.error(problem);
         return;
@@ -512,7 +534,7 @@ export class EtcdStore implements Store {
   }
 
   async compact(revision: number): Promise<void> {
-    this.check(checkRevision(revision, 'revision'));
+    this.check(checkStoreRevision(revision, 'revision'));
     try {
       // physical: the call returns once the compaction reached the backend, so older reads fail at once.
       await this.call(
@@ -582,7 +604,7 @@ export class EtcdStore implements Store {
     this.check(
       typeof path === 'string' && path.length > 0
         ? undefined
-        : invalid('path', path, 'must be a non-empty string'),
+        : invalidStoreArgument('path', path, 'must be a non-empty string'),
     );
     const counted = await this.call('backup', () =>
       this.client.kv.range(
@@ -647,7 +669,7 @@ export class EtcdStore implements Store {
   }
 
   private checkReadRevision(revision: unknown): StatusError | undefined {
-    return revision === undefined ? undefined : checkRevision(revision, 'revision');
+    return revision === undefined ? undefined : checkStoreRevision(revision, 'revision');
   }
 
   /** Runs one etcd call, maps its failure to a StatusError and remembers the revision it saw. */
@@ -662,7 +684,7 @@ export class EtcdStore implements Store {
     } catch (error) {
       const message = error instanceof Error ? error.message : '';
       if (revision && message.includes(futureRevisionMessage)) {
-        throw invalid('revision', revision, 'is newer than the current revision');
+        throw invalidStoreArgument('revision', revision, 'is newer than the current revision');
       }
       if (revision && message.includes(compactedMessage)) {
         throw errors.expired(`${what}: revision ${revision} has been compacted`);

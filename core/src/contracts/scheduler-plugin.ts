@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { KindReference, KubeObject } from '../api/object.js';
+import type { CacheReader } from '../informers/indexed-cache.js';
 import type { Logger } from '../observability/logger.js';
 import type { ApiClient } from './api-client.js';
 
@@ -254,6 +256,16 @@ export interface NodeInfo {
   readonly usedPorts: readonly UsedHostPort[];
   /** Increases whenever this NodeInfo changes; lets plugins cache per-node computations. */
   readonly generation: number;
+  /**
+   * The subset of {@link NodeInfo.pods} with any pod affinity or anti-affinity (required or preferred).
+   * Optional: InterPodAffinity scans {@link NodeInfo.pods} when absent.
+   */
+  readonly podsWithAffinity?: readonly PodInfo[];
+  /**
+   * The subset of {@link NodeInfo.pods} with required pod anti-affinity terms. Optional: InterPodAffinity
+   * scans {@link NodeInfo.pods} when absent.
+   */
+  readonly podsWithRequiredAntiAffinity?: readonly PodInfo[];
 }
 
 /** Read access to the nodes of the current scheduling snapshot. @category Contracts */
@@ -261,6 +273,27 @@ export interface NodeInfoLister {
   list(): readonly NodeInfo[];
   /** The node's info, or `undefined` when the snapshot has no such node. */
   get(nodeName: string): NodeInfo | undefined;
+  /**
+   * The nodes whose {@link NodeInfo.podsWithAffinity} is not empty. Optional: a speed-up for
+   * InterPodAffinity, which otherwise scans every node.
+   */
+  havePodsWithAffinityList?(): readonly NodeInfo[];
+  /**
+   * The nodes whose {@link NodeInfo.podsWithRequiredAntiAffinity} is not empty. Optional, as
+   * {@link NodeInfoLister.havePodsWithAffinityList}.
+   */
+  havePodsWithRequiredAntiAffinityList?(): readonly NodeInfo[];
+}
+
+/**
+ * Cached, read-only views of other resource kinds, shared by the scheduler's plugins (as upstream's
+ * informer factory). PodTopologySpread reads Services, ReplicationControllers, ReplicaSets and
+ * StatefulSets for its default constraints; InterPodAffinity reads Namespaces for `namespaceSelector`.
+ * @category Contracts
+ */
+export interface SchedulingObjectListers {
+  /** The cache of `kind` (a kind name such as `'Service'` or a plural resource such as `'replicasets.apps'`). */
+  forKind<T extends KubeObject = KubeObject>(kind: KindReference): CacheReader<T>;
 }
 
 /** A pod held at Permit. @category Contracts */
@@ -293,6 +326,12 @@ export interface SchedulingFrameworkHandle {
   runFilterPlugins(state: CycleState, pod: Pod, nodeInfo: NodeInfo): SchedulingStatus;
   /** Number of nodes the framework evaluates concurrently. */
   readonly parallelism: number;
+  /**
+   * Cached views of other kinds (Services, ReplicaSets, Namespaces, ...). Optional: plugins that use them
+   * behave as if no such objects existed when absent (PodTopologySpread then applies no default
+   * constraints; InterPodAffinity's `namespaceSelector` then matches only when it is empty).
+   */
+  readonly objectListers?: SchedulingObjectListers;
 }
 
 /**

@@ -25,7 +25,7 @@ import {
 } from '@cpkit/core';
 import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
 import { openEmbeddedStore } from '@cpkit/store-embedded';
-import type { ConfigMap } from 'kubernetes-types/core/v1.js';
+import type { Binding, ConfigMap } from 'kubernetes-types/core/v1.js';
 import { firstValueFrom, Observable, type Subscriber, type Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from './eventually.js';
@@ -138,6 +138,9 @@ class DroppableConnection implements ApiClient {
     options?: PatchOptions,
   ): Promise<T> {
     return this.client.patch<T>(kind, name, type, patch, options);
+  }
+  bind(binding: Binding, options?: CreateOptions): Promise<void> {
+    return this.client.bind(binding, options);
   }
   delete<T extends KubeObject = KubeObject>(
     kind: KindReference,

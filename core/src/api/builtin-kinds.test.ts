@@ -465,7 +465,7 @@ describe('defaulting of the built-in kinds', () => {
 });
 
 describe('update rules of the built-in kinds', () => {
-  it('lets a pod update change only images, and nodeName only once', async () => {
+  it('lets a pod update change only images; nodeName only through pods/binding, once', async () => {
     const registry = await newRegistry();
     const created = await registry.create<UnstructuredObject>(pod(podSpec));
     const spec = created.spec as Record<string, unknown>;
@@ -479,14 +479,17 @@ describe('update rules of the built-in kinds', () => {
       spec: { ...spec, containers: [{ ...(spec.containers as object[])[0], image: 'busybox:1.37' }] },
     });
     expect((newImage.spec as { containers: { image: string }[] }).containers[0].image).toBe('busybox:1.37');
-    const bound = await registry.patch<UnstructuredObject>('pods', 'x', 'merge', {
-      spec: { nodeName: 'n1' },
-    });
+    const unboundPatch = await rejection(
+      registry.patch<UnstructuredObject>('pods', 'x', 'merge', { spec: { nodeName: 'n1' } }),
+    );
+    expect(unboundPatch.message).toContain('spec: Forbidden: pod updates may not change fields other than');
+    await registry.bind({ metadata: { name: 'x' }, target: { kind: 'Node', name: 'n1' } });
+    const bound = await registry.get<UnstructuredObject>('pods', 'x');
     expect((bound.spec as { nodeName: string }).nodeName).toBe('n1');
     const moved = await rejection(
       registry.patch<UnstructuredObject>('pods', 'x', 'merge', { spec: { nodeName: 'n2' } }),
     );
-    expect(moved.details?.causes?.[0]).toMatchObject({ field: 'spec.nodeName' });
+    expect(moved.details?.causes).toContainEqual(expect.objectContaining({ field: 'spec.nodeName' }));
   });
 
   it.each<[string, UnstructuredObject, unknown, string]>([

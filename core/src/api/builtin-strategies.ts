@@ -289,8 +289,6 @@ function podSpecMutableMask(spec: unknown): unknown {
   masked.activeDeadlineSeconds = undefined;
   masked.tolerations = undefined;
   masked.terminationGracePeriodSeconds = undefined;
-  // Until the pods/binding subresource exists, an update may bind an unbound pod (set nodeName once).
-  masked.nodeName = undefined;
   return masked;
 }
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import type { Binding } from 'kubernetes-types/core/v1.js';
 import type { Observable } from 'rxjs';
 import type { KindReference, KubeList, KubeObject } from '../api/object.js';
 import type {
@@ -86,6 +87,10 @@ export class InProcessApiClient implements ApiClient {
       copy(patch, 'patch'),
       options && copy(options, 'options'),
     );
+  }
+
+  async bind(binding: Binding, options?: CreateOptions): Promise<void> {
+    return this.registry.bind(copy(binding, 'binding'), options && copy(options, 'options'));
   }
 
   async delete<T extends KubeObject = KubeObject>(

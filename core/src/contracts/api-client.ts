@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import type { Binding } from 'kubernetes-types/core/v1.js';
 import type { Observable } from 'rxjs';
 import type { KindReference, KubeList, KubeObject } from '../api/object.js';
 
@@ -133,6 +134,22 @@ export interface ApiClient {
     patch: unknown,
     options?: PatchOptions,
   ): Promise<T>;
+
+  /**
+   * Creates the `pods/binding` subresource (`POST /api/v1/namespaces/{namespace}/pods/{name}/binding`):
+   * assigns the pod `binding.metadata.name` to the node `binding.target.name`. This is how a scheduler
+   * binds; an update can never set `spec.nodeName`.
+   *
+   * The namespace is `options.namespace`, else `binding.metadata.namespace`, else `default`. When
+   * `binding.metadata.uid` is set, the pod must still have that uid. On success the pod has
+   * `spec.nodeName` set, the Binding's annotations merged into its own, and the condition
+   * `PodScheduled=True`.
+   *
+   * Errors: `NotFound` when the pod does not exist; `Conflict` when the pod is already assigned
+   * (`pod web is already assigned to node "n1"`), is being deleted, still has scheduling gates, or its uid
+   * differs from the precondition; `Invalid` when `target.name` is missing or `target.kind` is not `Node`.
+   */
+  bind(binding: Binding, options?: CreateOptions): Promise<void>;
 
   /**
    * Deletes the named object. With finalizers present the object is only marked (deletionTimestamp)

@@ -126,6 +126,10 @@ export class FakeApiClient implements ApiClient {
     throw new StatusError('MethodNotAllowed', 'patch is not supported by FakeApiClient');
   }
 
+  async bind(): Promise<void> {
+    throw errors.methodNotAllowed('the fake ApiClient does not serve pods/binding');
+  }
+
   async delete<T extends KubeObject = KubeObject>(
     kind: KindReference,
     name: string,

@@ -18,6 +18,7 @@
 
 import jsonPatch from 'fast-json-patch';
 import jsonMergePatch from 'json-merge-patch';
+import type { Binding } from 'kubernetes-types/core/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { Observable } from 'rxjs';
 import { Observable as RxObservable, type Subscription } from 'rxjs';
@@ -43,6 +44,7 @@ import type {
 } from '../contracts/api-client.js';
 import type { Store, StoreEntry, StoreEvent } from '../contracts/store.js';
 import { errors, isStatusError, type StatusCause, StatusError } from '../errors/status-error.js';
+import { assignPodToNode, validatePodBinding } from './pod-binding.js';
 
 /**
  * Service identifier of the {@link Registry}.
@@ -119,6 +121,12 @@ export interface Registry {
     patch: unknown,
     options?: RegistryPatchOptions,
   ): Promise<T>;
+  /**
+   * Creates the `pods/binding` subresource: assigns the pod named by `binding.metadata` (namespace from
+   * `options.namespace`, else the Binding's, else `default`) to the node `binding.target.name`, as
+   * upstream does. See {@link ApiClient.bind} for the rules and errors.
+   */
+  bind(binding: Binding, options?: CreateOptions): Promise<void>;
   /** Deletes, or marks for deletion when finalizers or a grace period hold the object back. */
   delete<T extends KubeObject = KubeObject>(
     kind: KindReference,
@@ -554,6 +562,39 @@ export class StoreRegistry implements Registry {
     return result as unknown as T;
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // pods/binding
+
+  async bind(input: Binding, options: CreateOptions = {}): Promise<void> {
+    if (!isPlainObject(input)) throw errors.badRequest('the binding must be a JSON object');
+    const binding = cloneJson(input, 'binding') as Binding;
+    if (binding.kind !== undefined && binding.kind !== 'Binding') {
+      throw errors.badRequest(`kind ${JSON.stringify(binding.kind)} does not match Binding`);
+    }
+    if (binding.apiVersion !== undefined && binding.apiVersion !== 'v1') {
+      throw errors.badRequest(`apiVersion ${JSON.stringify(binding.apiVersion)} does not match v1`);
+    }
+    const kind = this.scheme.resolve({ group: '', version: 'v1', kind: 'Pod' });
+    const meta = isPlainObject(binding.metadata) ? binding.metadata : undefined;
+    const name = checkName(meta?.name, 'metadata.name');
+    const requested = checkNamespace(options.namespace);
+    const own = checkNamespace(meta?.namespace);
+    if (requested && own && requested !== own) {
+      throw errors.badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    }
+    const namespace = requested ?? own ?? 'default';
+    const causes = validatePodBinding(binding);
+    if (causes.length > 0) throw errors.invalid('Binding', name, causes);
+    await this.guaranteedUpdate(kind, namespace, name, 'binding', isDryRun(options), (current) => {
+      assignPodToNode(current, binding, formatTimestamp(this.clock.now()));
+      // The uid precondition travels like an update's: prepareUpdate compares it with the stored uid.
+      if (meta?.uid) metaOf(current).uid = meta.uid;
+      return current;
+    });
+  }
+
   /**
    * Reads the stored object, lets `tryUpdate` build the requested state from it, merges that with
    * what the server owns, validates, and compare-and-swaps. A stale resourceVersion in the requested
@@ -650,6 +691,9 @@ export class StoreRegistry implements Registry {
         meta.labels = requestedMeta.labels;
         meta.annotations = requestedMeta.annotations;
       }
+    } else if (subresource === 'binding') {
+      // Built from the stored pod by assignPodToNode: only nodeName, annotations and one condition changed.
+      next = requested;
     } else {
       const build = kind.prepareForSubresourceUpdate;
       if (!build) throw this.unsupportedSubresource(kind, subresource);
@@ -693,7 +737,8 @@ export class StoreRegistry implements Registry {
     // Keep the stored object's resourceVersion so a no-op update compares equal.
     meta.resourceVersion = oldMeta.resourceVersion;
     if (causes.length > 0) throw errors.invalid(kind.kind, name, causes, kind.group || undefined);
-    this.validateOrThrow(kind, next, old);
+    // A binding is the one write that may set spec.nodeName: validate the pod, not the spec change.
+    this.validateOrThrow(kind, next, subresource === 'binding' ? undefined : old);
     return next;
   }
 
@@ -1005,7 +1050,8 @@ export class StoreRegistry implements Registry {
         },
       );
     }
-    if (subresource !== 'status' && !kind.prepareForSubresourceUpdate)
+    // pods/binding is created (bind), never updated or patched.
+    if (subresource === 'binding' || (subresource !== 'status' && !kind.prepareForSubresourceUpdate))
       throw this.unsupportedSubresource(kind, subresource);
     return subresource;
   }

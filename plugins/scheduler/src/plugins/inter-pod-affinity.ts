@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * InterPodAffinity: places pods near (affinity) or away from (anti-affinity) other pods in the same
+ * topology domain, as the upstream plugin of the same name. PreFilter counts, per topology pair
+ * (`zone=a`, `kubernetes.io/hostname=node-1`), the existing pods whose required anti-affinity selects the
+ * incoming pod and the existing pods selected by the incoming pod's required terms; Filter is then a few
+ * map lookups per node. PreScore sums the weights of preferred terms (the incoming pod's and the existing
+ * pods') per topology pair for Score.
+ * @module
+ */
+import {
+  type CacheReader,
+  type CloneableStateData,
+  type CycleState,
+  errors,
+  type FilterPlugin,
+  type KubeObject,
+  MaxNodeScore,
+  type NodeInfo,
+  type NodeScore,
+  nothingLabelSelector,
+  type PodInfo,
+  type PreFilterExtensions,
+  type PreFilterOutcome,
+  type PreFilterPlugin,
+  type PreScorePlugin,
+  type SchedulerPlugin,
+  type SchedulingFrameworkHandle,
+  SchedulingStatus,
+  type ScoreExtensions,
+  type ScorePlugin,
+  StateKey,
+  type StatusCause,
+} from '@cpkit/core';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import {
+  type AffinityTerm,
+  needsNamespaceResolution,
+  parsedAffinityOf,
+  podMatchesAllTerms,
+  termMatches,
+  type WeightedAffinityTerm,
+} from './inter-pod-affinity-terms.js';
+
+/** The plugin's name in profiles. @category Scheduler plugins */
+export const interPodAffinityName = 'InterPodAffinity';
+
+/** Filter reason: an existing pod's required anti-affinity selects the incoming pod in this domain. @category Scheduler plugins */
+export const errReasonExistingAntiAffinityRulesNotMatch =
+  "node(s) didn't satisfy existing pods anti-affinity rules";
+/** Filter reason: the incoming pod's required affinity is not met on this node. @category Scheduler plugins */
+export const errReasonAffinityRulesNotMatch = "node(s) didn't match pod affinity rules";
+/** Filter reason: the incoming pod's required anti-affinity is violated on this node. @category Scheduler plugins */
+export const errReasonAntiAffinityRulesNotMatch = "node(s) didn't match pod anti-affinity rules";
+
+/**
+ * InterPodAffinity's arguments (upstream `InterPodAffinityArgs`).
+ * @category Scheduler plugins
+ */
+export interface InterPodAffinityArgs {
+  /**
+   * Score weight given, for each existing pod, to its required affinity terms that select the incoming
+   * pod (symmetry of affinity). 0 to 100; default 1.
+   */
+  hardPodAffinityWeight?: number;
+  /** Skip scoring when the incoming pod has no preferred terms, ignoring existing pods' preferences. */
+  ignorePreferredTermsOfExistingPods?: boolean;
+}
+
+/** Counts per topology pair (`key`, `value`); pairs whose count drops to zero are removed. */
+class TopologyPairCounts {
+  private readonly byKey = new Map<string, Map<string, number>>();
+  /** Number of pairs with a non-zero count. */
+  pairs = 0;
+
+  add(key: string, value: string, delta: number): void {
+    let values = this.byKey.get(key);
+    if (values === undefined) {
+      values = new Map();
+      this.byKey.set(key, values);
+    }
+    const before = values.get(value) ?? 0;
+    const after = before + delta;
+    if (after === 0) {
+      if (before !== 0) {
+        values.delete(value);
+        this.pairs--;
+      }
+    } else {
+      if (before === 0) this.pairs++;
+      values.set(value, after);
+    }
+  }
+
+  get(key: string, value: string): number {
+    return this.byKey.get(key)?.get(value) ?? 0;
+  }
+
+  /** True when some pair with a positive count is one of the node's labels. */
+  anyPositiveOnNode(labels: Readonly<Record<string, string>> | undefined): boolean {
+    if (labels === undefined) return false;
+    for (const [key, values] of this.byKey) {
+      if (!Object.hasOwn(labels, key)) continue;
+      if ((values.get(labels[key]) ?? 0) > 0) return true;
+    }
+    return false;
+  }
+
+  clone(): TopologyPairCounts {
+    const copy = new TopologyPairCounts();
+    for (const [key, values] of this.byKey) copy.byKey.set(key, new Map(values));
+    copy.pairs = this.pairs;
+    return copy;
+  }
+}
+
+/** What PreFilter computes for Filter; cloned for preemption's what-ifs. */
+class PreFilterState implements CloneableStateData {
+  constructor(
+    readonly pod: Pod,
+    /** The incoming pod's required terms, namespaceSelectors resolved into namespaces. */
+    readonly requiredAffinityTerms: readonly AffinityTerm[],
+    readonly requiredAntiAffinityTerms: readonly AffinityTerm[],
+    /** Labels of the incoming pod's namespace (existing pods' namespaceSelectors match against them). */
+    readonly namespaceLabels: Readonly<Record<string, string>> | undefined,
+    /** The incoming pod matches all of its own required affinity terms (first pod of a group). */
+    readonly matchesOwnAffinity: boolean,
+    readonly existingAntiAffinityCounts: TopologyPairCounts,
+    readonly affinityCounts: TopologyPairCounts,
+    readonly antiAffinityCounts: TopologyPairCounts,
+  ) {}
+
+  clone(): this {
+    return new PreFilterState(
+      this.pod,
+      this.requiredAffinityTerms,
+      this.requiredAntiAffinityTerms,
+      this.namespaceLabels,
+      this.matchesOwnAffinity,
+      this.existingAntiAffinityCounts.clone(),
+      this.affinityCounts.clone(),
+      this.antiAffinityCounts.clone(),
+    ) as this;
+  }
+
+  /** Adds (multiplier 1) or removes (-1) one existing pod's contributions. */
+  updateWithPod(updated: Pod, node: Node, multiplier: number): void {
+    const labels = node.metadata?.labels;
+    if (labels === undefined) return;
+    for (const term of parsedAffinityOf(updated).requiredAntiAffinityTerms) {
+      if (Object.hasOwn(labels, term.topologyKey) && termMatches(term, this.pod, this.namespaceLabels)) {
+        this.existingAntiAffinityCounts.add(term.topologyKey, labels[term.topologyKey], multiplier);
+      }
+    }
+    addAffinityMatches(this.affinityCounts, this.requiredAffinityTerms, updated, labels, multiplier);
+    addAntiAffinityMatches(
+      this.antiAffinityCounts,
+      this.requiredAntiAffinityTerms,
+      updated,
+      labels,
+      multiplier,
+    );
+  }
+}
+
+/** When `pod` matches every term, counts it in each term's domain on the node. */
+function addAffinityMatches(
+  counts: TopologyPairCounts,
+  terms: readonly AffinityTerm[],
+  pod: Pod,
+  labels: Readonly<Record<string, string>>,
+  multiplier: number,
+): void {
+  if (!podMatchesAllTerms(terms, pod)) return;
+  for (const term of terms) {
+    if (Object.hasOwn(labels, term.topologyKey))
+      counts.add(term.topologyKey, labels[term.topologyKey], multiplier);
+  }
+}
+
+/** Counts `pod` in the domain of each term that selects it. */
+function addAntiAffinityMatches(
+  counts: TopologyPairCounts,
+  terms: readonly AffinityTerm[],
+  pod: Pod,
+  labels: Readonly<Record<string, string>>,
+  multiplier: number,
+): void {
+  for (const term of terms) {
+    if (Object.hasOwn(labels, term.topologyKey) && termMatches(term, pod, undefined)) {
+      counts.add(term.topologyKey, labels[term.topologyKey], multiplier);
+    }
+  }
+}
+
+/** What PreScore computes for Score: topology key → value → summed weight. */
+interface PreScoreState {
+  readonly topologyScore: Map<string, Map<string, number>>;
+}
+
+const preFilterStateKey = new StateKey<PreFilterState>(`PreFilter${interPodAffinityName}`);
+const preScoreStateKey = new StateKey<PreScoreState>(`PreScore${interPodAffinityName}`);
+
+function validateArgs(args: unknown): Required<InterPodAffinityArgs> {
+  const result = { hardPodAffinityWeight: 1, ignorePreferredTermsOfExistingPods: false };
+  if (args === undefined || args === null) return result;
+  if (typeof args !== 'object' || Array.isArray(args)) {
+    throw errors.invalid('InterPodAffinityArgs', interPodAffinityName, [
+      { reason: 'FieldValueTypeInvalid', message: 'must be an object', field: 'args' },
+    ]);
+  }
+  const { hardPodAffinityWeight, ignorePreferredTermsOfExistingPods } = args as InterPodAffinityArgs;
+  const causes: StatusCause[] = [];
+  if (hardPodAffinityWeight !== undefined) {
+    if (
+      !Number.isInteger(hardPodAffinityWeight) ||
+      hardPodAffinityWeight < 0 ||
+      hardPodAffinityWeight > 100
+    ) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${JSON.stringify(hardPodAffinityWeight)}: not in valid range [0-100]`,
+        field: 'hardPodAffinityWeight',
+      });
+    } else {
+      result.hardPodAffinityWeight = hardPodAffinityWeight;
+    }
+  }
+  if (ignorePreferredTermsOfExistingPods !== undefined) {
+    if (typeof ignorePreferredTermsOfExistingPods !== 'boolean') {
+      causes.push({
+        reason: 'FieldValueTypeInvalid',
+        message: 'must be a boolean',
+        field: 'ignorePreferredTermsOfExistingPods',
+      });
+    } else {
+      result.ignorePreferredTermsOfExistingPods = ignorePreferredTermsOfExistingPods;
+    }
+  }
+  if (causes.length > 0) throw errors.invalid('InterPodAffinityArgs', interPodAffinityName, causes);
+  return result;
+}
+
+function podsWithAffinityOf(nodeInfo: NodeInfo): readonly PodInfo[] {
+  return nodeInfo.podsWithAffinity ?? nodeInfo.pods.filter((p) => parsedAffinityOf(p.pod).hasAffinity);
+}
+
+function podsWithRequiredAntiAffinityOf(nodeInfo: NodeInfo): readonly PodInfo[] {
+  return (
+    nodeInfo.podsWithRequiredAntiAffinity ??
+    nodeInfo.pods.filter((p) => parsedAffinityOf(p.pod).requiredAntiAffinityTerms.length > 0)
+  );
+}
+
+/**
+ * The InterPodAffinity plugin. See the module documentation; behaviour and messages follow upstream.
+ * @category Scheduler plugins
+ */
+export class InterPodAffinity
+  implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, PreFilterExtensions, ScoreExtensions
+{
+  readonly name = interPodAffinityName;
+  private namespaces: CacheReader<KubeObject> | undefined | null = null;
+
+  constructor(
+    private readonly handle: SchedulingFrameworkHandle,
+    private readonly args: Required<InterPodAffinityArgs>,
+  ) {}
+
+  private namespaceReader(): CacheReader<KubeObject> | undefined {
+    if (this.namespaces === null) {
+      try {
+        this.namespaces = this.handle.objectListers?.forKind('namespaces');
+      } catch {
+        // A control plane without a Namespace cache: namespaceSelectors then select no namespace.
+        this.namespaces = undefined;
+      }
+    }
+    return this.namespaces ?? undefined;
+  }
+
+  private namespaceLabelsOf(namespace: string): Readonly<Record<string, string>> | undefined {
+    return this.namespaceReader()?.get(namespace)?.metadata?.labels;
+  }
+
+  /**
+   * The incoming pod's terms with non-trivial namespaceSelectors turned into namespace names, so that
+   * matching existing pods needs no namespace lookups.
+   */
+  private resolveNamespaces<T extends AffinityTerm>(terms: readonly T[]): readonly T[] {
+    if (!terms.some((term) => needsNamespaceResolution(term.namespaceSelector))) return terms;
+    const all = this.namespaceReader()?.list() ?? [];
+    return terms.map((term) => {
+      if (!needsNamespaceResolution(term.namespaceSelector)) return term;
+      const namespaces = new Set(term.namespaces);
+      for (const namespace of all) {
+        if (term.namespaceSelector.matches(namespace.metadata?.labels))
+          namespaces.add(namespace.metadata?.name ?? '');
+      }
+      return { ...term, namespaces, namespaceSelector: nothingLabelSelector() };
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // PreFilter / Filter
+  // ---------------------------------------------------------------------------------------------
+
+  preFilter(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): PreFilterOutcome {
+    const parsed = parsedAffinityOf(pod);
+    if (parsed.parseError !== undefined) {
+      return { status: SchedulingStatus.error(`parsing pod: ${parsed.parseError}`) };
+    }
+    const lister = this.handle.nodeInfos();
+    const namespaceLabels = this.namespaceLabelsOf(pod.metadata?.namespace ?? 'default');
+    const affinityTerms = this.resolveNamespaces(parsed.requiredAffinityTerms);
+    const antiAffinityTerms = this.resolveNamespaces(parsed.requiredAntiAffinityTerms);
+
+    // Existing pods whose required anti-affinity selects the incoming pod.
+    const existingAntiAffinityCounts = new TopologyPairCounts();
+    const withAntiAffinity = lister.havePodsWithRequiredAntiAffinityList?.() ?? nodes;
+    for (const nodeInfo of withAntiAffinity) {
+      const labels = nodeInfo.node.metadata?.labels;
+      if (labels === undefined) continue;
+      for (const existing of podsWithRequiredAntiAffinityOf(nodeInfo)) {
+        for (const term of parsedAffinityOf(existing.pod).requiredAntiAffinityTerms) {
+          if (Object.hasOwn(labels, term.topologyKey) && termMatches(term, pod, namespaceLabels)) {
+            existingAntiAffinityCounts.add(term.topologyKey, labels[term.topologyKey], 1);
+          }
+        }
+      }
+    }
+
+    // Existing pods that the incoming pod's required terms select.
+    const affinityCounts = new TopologyPairCounts();
+    const antiAffinityCounts = new TopologyPairCounts();
+    if (affinityTerms.length > 0 || antiAffinityTerms.length > 0) {
+      for (const nodeInfo of nodes) {
+        const labels = nodeInfo.node.metadata?.labels;
+        if (labels === undefined) continue;
+        for (const { pod: existing } of nodeInfo.pods) {
+          if (affinityTerms.length > 0)
+            addAffinityMatches(affinityCounts, affinityTerms, existing, labels, 1);
+          if (antiAffinityTerms.length > 0) {
+            addAntiAffinityMatches(antiAffinityCounts, antiAffinityTerms, existing, labels, 1);
+          }
+        }
+      }
+    }
+
+    state.write(
+      preFilterStateKey,
+      new PreFilterState(
+        pod,
+        affinityTerms,
+        antiAffinityTerms,
+        namespaceLabels,
+        podMatchesAllTerms(affinityTerms, pod),
+        existingAntiAffinityCounts,
+        affinityCounts,
+        antiAffinityCounts,
+      ),
+    );
+    if (
+      existingAntiAffinityCounts.pairs === 0 &&
+      affinityTerms.length === 0 &&
+      antiAffinityTerms.length === 0
+    ) {
+      return { status: SchedulingStatus.skip() };
+    }
+    return { status: SchedulingStatus.success() };
+  }
+
+  preFilterExtensions(): PreFilterExtensions {
+    return this;
+  }
+
+  addPod(
+    state: CycleState,
+    _podToSchedule: Pod,
+    podInfoToAdd: PodInfo,
+    nodeInfo: NodeInfo,
+  ): SchedulingStatus {
+    const s = state.read(preFilterStateKey);
+    if (s === undefined) return missingState(preFilterStateKey);
+    s.updateWithPod(podInfoToAdd.pod, nodeInfo.node, 1);
+    return SchedulingStatus.success();
+  }
+
+  removePod(
+    state: CycleState,
+    _podToSchedule: Pod,
+    podInfoToRemove: PodInfo,
+    nodeInfo: NodeInfo,
+  ): SchedulingStatus {
+    const s = state.read(preFilterStateKey);
+    if (s === undefined) return missingState(preFilterStateKey);
+    s.updateWithPod(podInfoToRemove.pod, nodeInfo.node, -1);
+    return SchedulingStatus.success();
+  }
+
+  filter(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): SchedulingStatus {
+    const s = state.read(preFilterStateKey);
+    if (s === undefined) return missingState(preFilterStateKey);
+    const labels = nodeInfo.node.metadata?.labels;
+    if (!satisfiesPodAffinity(s, labels)) {
+      return SchedulingStatus.unschedulableAndUnresolvable(errReasonAffinityRulesNotMatch);
+    }
+    for (const term of s.requiredAntiAffinityTerms) {
+      if (
+        labels !== undefined &&
+        Object.hasOwn(labels, term.topologyKey) &&
+        s.antiAffinityCounts.get(term.topologyKey, labels[term.topologyKey]) > 0
+      ) {
+        return SchedulingStatus.unschedulable(errReasonAntiAffinityRulesNotMatch);
+      }
+    }
+    if (s.existingAntiAffinityCounts.pairs > 0 && s.existingAntiAffinityCounts.anyPositiveOnNode(labels)) {
+      return SchedulingStatus.unschedulable(errReasonExistingAntiAffinityRulesNotMatch);
+    }
+    return SchedulingStatus.success();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // PreScore / Score / NormalizeScore
+  // ---------------------------------------------------------------------------------------------
+
+  preScore(state: CycleState, pod: Pod, filteredNodes: readonly NodeInfo[]): SchedulingStatus {
+    if (filteredNodes.length === 0) return SchedulingStatus.skip();
+    const parsed = parsedAffinityOf(pod);
+    if (parsed.parseError !== undefined) return SchedulingStatus.error(`parsing pod: ${parsed.parseError}`);
+    const hasConstraints =
+      parsed.preferredAffinityTerms.length > 0 || parsed.preferredAntiAffinityTerms.length > 0;
+    if (this.args.ignorePreferredTermsOfExistingPods && !hasConstraints) return SchedulingStatus.skip();
+
+    const lister = this.handle.nodeInfos();
+    // Unless the incoming pod has preferred terms, only pods with affinity can contribute.
+    const nodes = hasConstraints ? lister.list() : (lister.havePodsWithAffinityList?.() ?? lister.list());
+    const affinityTerms = this.resolveNamespaces(parsed.preferredAffinityTerms);
+    const antiAffinityTerms = this.resolveNamespaces(parsed.preferredAntiAffinityTerms);
+    const namespaceLabels = this.namespaceLabelsOf(pod.metadata?.namespace ?? 'default');
+    const hardWeight = this.args.hardPodAffinityWeight;
+    const topologyScore = new Map<string, Map<string, number>>();
+
+    const add = (
+      term: AffinityTerm,
+      weight: number,
+      target: Pod,
+      targetNamespaceLabels: Readonly<Record<string, string>> | undefined,
+      labels: Readonly<Record<string, string>>,
+    ): void => {
+      if (!Object.hasOwn(labels, term.topologyKey) || !termMatches(term, target, targetNamespaceLabels))
+        return;
+      let values = topologyScore.get(term.topologyKey);
+      if (values === undefined) {
+        values = new Map();
+        topologyScore.set(term.topologyKey, values);
+      }
+      const value = labels[term.topologyKey];
+      values.set(value, (values.get(value) ?? 0) + weight);
+    };
+    const addWeighted = (
+      terms: readonly WeightedAffinityTerm[],
+      sign: number,
+      target: Pod,
+      targetNamespaceLabels: Readonly<Record<string, string>> | undefined,
+      labels: Readonly<Record<string, string>>,
+    ): void => {
+      for (const term of terms) add(term, term.weight * sign, target, targetNamespaceLabels, labels);
+    };
+
+    for (const nodeInfo of nodes) {
+      const labels = nodeInfo.node.metadata?.labels;
+      if (labels === undefined) continue;
+      const pods = hasConstraints ? nodeInfo.pods : podsWithAffinityOf(nodeInfo);
+      for (const { pod: existing } of pods) {
+        // The incoming pod's preferences about existing pods.
+        addWeighted(affinityTerms, 1, existing, undefined, labels);
+        addWeighted(antiAffinityTerms, -1, existing, undefined, labels);
+        // Existing pods' preferences (and, with hardPodAffinityWeight, requirements) about the incoming pod.
+        const theirs = parsedAffinityOf(existing);
+        if (!theirs.hasAffinity) continue;
+        if (hardWeight > 0) {
+          for (const term of theirs.requiredAffinityTerms)
+            add(term, hardWeight, pod, namespaceLabels, labels);
+        }
+        addWeighted(theirs.preferredAffinityTerms, 1, pod, namespaceLabels, labels);
+        addWeighted(theirs.preferredAntiAffinityTerms, -1, pod, namespaceLabels, labels);
+      }
+    }
+    if (topologyScore.size === 0) return SchedulingStatus.skip();
+    state.write(preScoreStateKey, { topologyScore });
+    return SchedulingStatus.success();
+  }
+
+  score(state: CycleState, _pod: Pod, nodeInfo: NodeInfo): number | SchedulingStatus {
+    const s = state.read(preScoreStateKey);
+    if (s === undefined) return missingState(preScoreStateKey);
+    const labels = nodeInfo.node.metadata?.labels;
+    if (labels === undefined) return 0;
+    let score = 0;
+    for (const [key, values] of s.topologyScore) {
+      if (Object.hasOwn(labels, key)) score += values.get(labels[key]) ?? 0;
+    }
+    return score;
+  }
+
+  scoreExtensions(): ScoreExtensions {
+    return this;
+  }
+
+  normalizeScore(state: CycleState, _pod: Pod, scores: NodeScore[]): SchedulingStatus {
+    const s = state.read(preScoreStateKey);
+    if (s === undefined) return missingState(preScoreStateKey);
+    if (s.topologyScore.size === 0) return SchedulingStatus.success();
+    let min = Number.MAX_SAFE_INTEGER;
+    let max = Number.MIN_SAFE_INTEGER;
+    for (const { score } of scores) {
+      if (score > max) max = score;
+      if (score < min) min = score;
+    }
+    const spread = max - min;
+    for (const entry of scores) {
+      entry.score = spread > 0 ? Math.trunc((MaxNodeScore * (entry.score - min)) / spread) : 0;
+    }
+    return SchedulingStatus.success();
+  }
+}
+
+/**
+ * The node carries every topology key of the pod's required affinity terms and, in each term's domain,
+ * some existing pod matches all terms; or no pod anywhere matches and the pod matches its own terms (the
+ * first pod of a group that wants to be together must be placeable somewhere).
+ */
+function satisfiesPodAffinity(
+  s: PreFilterState,
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean {
+  let podsExist = true;
+  for (const term of s.requiredAffinityTerms) {
+    if (labels === undefined || !Object.hasOwn(labels, term.topologyKey)) return false;
+    if (s.affinityCounts.get(term.topologyKey, labels[term.topologyKey]) <= 0) podsExist = false;
+  }
+  if (podsExist) return true;
+  return s.affinityCounts.pairs === 0 && s.matchesOwnAffinity;
+}
+
+function missingState(key: StateKey<unknown>): SchedulingStatus {
+  return SchedulingStatus.error(`reading "${key.name}" from cycleState: not found`);
+}
+
+/**
+ * The registration of {@link InterPodAffinity}: its factory validates {@link InterPodAffinityArgs} and
+ * throws an `Invalid` StatusError naming the bad field.
+ * @category Scheduler plugins
+ */
+export const interPodAffinityPlugin: SchedulerPlugin<InterPodAffinityArgs> = {
+  name: interPodAffinityName,
+  factory(args: InterPodAffinityArgs | undefined, handle: SchedulingFrameworkHandle): InterPodAffinity {
+    return new InterPodAffinity(handle, validateArgs(args));
+  },
+};

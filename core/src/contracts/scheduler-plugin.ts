@@ -167,6 +167,11 @@ export class CycleState {
   readonly skipFilterPlugins = new Set<string>();
   /** Plugins whose Score is skipped this cycle (their PreScore returned Skip). */
   readonly skipScorePlugins = new Set<string>();
+  /**
+   * Whether plugin execution times are recorded this cycle. The framework samples a share of cycles
+   * (as upstream's `scheduler_plugin_execution_duration_seconds` does) to keep timing off the hot path.
+   */
+  recordPluginMetrics = false;
 
   /** The value stored under `key`, or `undefined` when nothing was written. */
   read<T>(key: StateKey<T>): T | undefined {
@@ -194,6 +199,7 @@ export class CycleState {
     for (const [key, value] of this.data) copy.data.set(key, isCloneable(value) ? value.clone() : value);
     for (const name of this.skipFilterPlugins) copy.skipFilterPlugins.add(name);
     for (const name of this.skipScorePlugins) copy.skipScorePlugins.add(name);
+    copy.recordPluginMetrics = this.recordPluginMetrics;
     return copy;
   }
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { errors, type SchedulingProfile, type StatusCause, StatusError } from '@cpkit/core';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -256,6 +257,23 @@ export async function loadSchedulerConfiguration(path: string): Promise<Schedule
   let text: string;
   try {
     text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw errors.badRequest(
+      `cannot read the scheduler configuration file ${path}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return parseSchedulerConfiguration(text, path);
+}
+
+/**
+ * {@link loadSchedulerConfiguration}, synchronously: for module factories, so a bad file fails the
+ * wiring of the control plane before anything starts.
+ * @category Scheduler
+ */
+export function loadSchedulerConfigurationSync(path: string): SchedulerConfiguration {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     throw errors.badRequest(
       `cannot read the scheduler configuration file ${path}: ${error instanceof Error ? error.message : String(error)}`,

@@ -2,6 +2,7 @@
 import {
   type CancelTimer,
   type Clock,
+  podKey,
   type QueuedPodInfo,
   type SchedulingStatus,
   SystemClock,
@@ -72,11 +73,6 @@ export class QueuedPod implements QueuedPodInfo {
   ) {
     this.uid = podKey(pod);
   }
-}
-
-/** The key the scheduler knows a pod by: its uid, else namespace/name. @category Scheduler */
-export function podKey(pod: Pod): string {
-  return pod.metadata?.uid ?? `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
 }
 
 const oneSecond = 1000;

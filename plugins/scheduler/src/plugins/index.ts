@@ -13,12 +13,14 @@ import {
 } from '@cpkit/core';
 import { defaultBinderRegistration } from './default-binder.js';
 import { imageLocalityRegistration } from './image-locality.js';
+import { interPodAffinityRegistration } from './inter-pod-affinity.js';
 import { nodeAffinityRegistration } from './node-affinity.js';
 import { nodeNameRegistration } from './node-name.js';
 import { nodePortsRegistration } from './node-ports.js';
 import { nodeResourcesBalancedAllocationRegistration } from './node-resources-balanced-allocation.js';
 import { nodeResourcesFitRegistration } from './node-resources-fit.js';
 import { nodeUnschedulableRegistration } from './node-unschedulable.js';
+import { podTopologySpreadRegistration } from './pod-topology-spread.js';
 import { prioritySortRegistration } from './priority-sort.js';
 import { schedulingGatesRegistration } from './scheduling-gates.js';
 import { taintTolerationRegistration } from './taint-toleration.js';
@@ -26,6 +28,7 @@ import { taintTolerationRegistration } from './taint-toleration.js';
 export * from './default-binder.js';
 export * from './default-normalize-score.js';
 export * from './image-locality.js';
+export * from './inter-pod-affinity.js';
 export * from './node-affinity.js';
 export * from './node-name.js';
 export * from './node-ports.js';
@@ -33,6 +36,7 @@ export * from './node-resources-balanced-allocation.js';
 export * from './node-resources-fit.js';
 export * from './node-selector.js';
 export * from './node-unschedulable.js';
+export * from './pod-topology-spread.js';
 export * from './priority-sort.js';
 export * from './resource-allocation.js';
 export * from './scheduling-gates.js';
@@ -53,6 +57,8 @@ export const defaultPluginRegistrations: readonly SchedulerPlugin[] = [
   nodeAffinityRegistration,
   nodePortsRegistration,
   nodeResourcesFitRegistration,
+  podTopologySpreadRegistration,
+  interPodAffinityRegistration,
   nodeResourcesBalancedAllocationRegistration,
   imageLocalityRegistration,
   defaultBinderRegistration,

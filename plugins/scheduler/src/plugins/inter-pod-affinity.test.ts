@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-import { type KubeObject, StatusError } from '@cpkit/core';
+import { type KubeObject, PluginRegistry, StatusError } from '@cpkit/core';
+import { describeSchedulingPluginTable, nodeFixture, podFixture, runProfile } from '@cpkit/core/testing';
 import type { Affinity, Node, Pod, PodAffinityTerm } from 'kubernetes-types/core/v1.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { describe, expect, it } from 'vitest';
-import { InterPodAffinity, type InterPodAffinityArgs, interPodAffinityPlugin } from './inter-pod-affinity.js';
+import { defaultPluginRegistrations, defaultProfile } from './index.js';
+import {
+  InterPodAffinity,
+  type InterPodAffinityArgs,
+  interPodAffinityRegistration,
+} from './inter-pod-affinity.js';
 import {
   bareNode,
   FakeSnapshot,
@@ -78,7 +84,7 @@ const namespace = (name: string, labels: Record<string, string>): KubeObject => 
 });
 
 function plugin(snapshot: FakeSnapshot, args?: InterPodAffinityArgs, objects = {}): InterPodAffinity {
-  return interPodAffinityPlugin.factory(args, handleFor(snapshot, objects)) as InterPodAffinity;
+  return interPodAffinityRegistration.factory(args, handleFor(snapshot, objects)) as InterPodAffinity;
 }
 
 describe('InterPodAffinity Filter', () => {
@@ -449,12 +455,72 @@ describe('InterPodAffinityArgs', () => {
   ])('rejects $args', ({ args, field }) => {
     let error: unknown;
     try {
-      interPodAffinityPlugin.factory(args as InterPodAffinityArgs, handleFor(new FakeSnapshot([], [])));
+      interPodAffinityRegistration.factory(args as InterPodAffinityArgs, handleFor(new FakeSnapshot([], [])));
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(StatusError);
     expect((error as StatusError).reason).toBe('Invalid');
     expect((error as StatusError).details?.causes?.[0]?.field).toBe(field);
+  });
+});
+
+describe('InterPodAffinity in the framework (plugin-author harness)', () => {
+  const hosts = [nodeFixture({ name: 'h1' }), nodeFixture({ name: 'h2' }), nodeFixture({ name: 'h3' })];
+  const spreadOut = (name: string, nodeName?: string): Pod => {
+    const p = podFixture({ name, labels: { service: 'web' }, nodeName });
+    p.spec!.affinity = affinity({ requiredAnti: [term(service('web'), hostname)] });
+    return p;
+  };
+
+  describeSchedulingPluginTable('table', interPodAffinityRegistration, [
+    {
+      name: 'Filter: anti-affinity to the pods of the same service',
+      nodes: hosts,
+      pods: [spreadOut('w1', 'h1')],
+      pod: spreadOut('incoming'),
+      want: {
+        h1: { code: 'Unschedulable', reason: "node(s) didn't match pod anti-affinity rules" },
+        h2: 'Success',
+        h3: 'Success',
+      },
+    },
+    {
+      name: 'Score: preferred affinity to the host of a web pod',
+      nodes: hosts,
+      pods: [podFixture({ name: 'w1', labels: { service: 'web' }, nodeName: 'h2' })],
+      pod: (() => {
+        const p = podFixture({ name: 'incoming' });
+        p.spec!.affinity = affinity({ preferred: [[10, term(service('web'), hostname)]] });
+        return p;
+      })(),
+      want: { h1: 0, h2: 100, h3: 0 },
+    },
+  ]);
+
+  it('the default profile puts anti-affine replicas on distinct hosts until none is left', async () => {
+    const registry = new PluginRegistry([...defaultPluginRegistrations]);
+    const bound: Pod[] = [];
+    for (const name of ['w1', 'w2', 'w3']) {
+      const result = await runProfile({
+        registry,
+        profile: defaultProfile,
+        nodes: hosts,
+        pods: bound,
+        pod: spreadOut(name),
+      });
+      expect(result.status.code).toBe('Success');
+      bound.push(spreadOut(name, result.selected));
+    }
+    expect(new Set(bound.map((p) => p.spec?.nodeName)).size).toBe(3);
+    const fourth = await runProfile({
+      registry,
+      profile: defaultProfile,
+      nodes: hosts,
+      pods: bound,
+      pod: spreadOut('w4'),
+    });
+    expect(fourth.status.code).toBe('Unschedulable');
+    expect(fourth.message).toBe("0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.");
   });
 });

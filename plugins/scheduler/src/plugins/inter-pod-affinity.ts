@@ -553,7 +553,7 @@ function missingState(key: StateKey<unknown>): SchedulingStatus {
  * throws an `Invalid` StatusError naming the bad field.
  * @category Scheduler plugins
  */
-export const interPodAffinityPlugin: SchedulerPlugin<InterPodAffinityArgs> = {
+export const interPodAffinityRegistration: SchedulerPlugin<InterPodAffinityArgs> = {
   name: interPodAffinityName,
   factory(args: InterPodAffinityArgs | undefined, handle: SchedulingFrameworkHandle): InterPodAffinity {
     return new InterPodAffinity(handle, validateArgs(args));

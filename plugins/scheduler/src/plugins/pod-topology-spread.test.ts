@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-import { StatusError } from '@cpkit/core';
+import { PluginRegistry, StatusError } from '@cpkit/core';
+import { describeSchedulingPluginTable, nodeFixture, podFixture, runProfile } from '@cpkit/core/testing';
 import type { Node, Pod, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
+import { defaultPluginRegistrations, defaultProfile } from './index.js';
 import {
   PodTopologySpread,
   type PodTopologySpreadArgs,
-  podTopologySpreadPlugin,
+  podTopologySpreadRegistration,
 } from './pod-topology-spread.js';
 import {
   bareNode,
@@ -52,7 +54,7 @@ const fourNodes: Node[] = [
 ];
 
 function plugin(snapshot: FakeSnapshot, args?: PodTopologySpreadArgs, objects = {}): PodTopologySpread {
-  return podTopologySpreadPlugin.factory(args, handleFor(snapshot, objects)) as PodTopologySpread;
+  return podTopologySpreadRegistration.factory(args, handleFor(snapshot, objects)) as PodTopologySpread;
 }
 
 describe('PodTopologySpread Filter', () => {
@@ -534,7 +536,7 @@ describe('PodTopologySpreadArgs', () => {
     const snapshot = new FakeSnapshot([], []);
     let error: unknown;
     try {
-      podTopologySpreadPlugin.factory(args as PodTopologySpreadArgs, handleFor(snapshot));
+      podTopologySpreadRegistration.factory(args as PodTopologySpreadArgs, handleFor(snapshot));
     } catch (e) {
       error = e;
     }
@@ -545,12 +547,12 @@ describe('PodTopologySpreadArgs', () => {
 
   it('accepts no arguments, System, and a valid List', () => {
     const handle = handleFor(new FakeSnapshot([], []));
-    expect(podTopologySpreadPlugin.factory(undefined, handle)).toBeInstanceOf(PodTopologySpread);
-    expect(podTopologySpreadPlugin.factory({ defaultingType: 'System' }, handle)).toBeInstanceOf(
+    expect(podTopologySpreadRegistration.factory(undefined, handle)).toBeInstanceOf(PodTopologySpread);
+    expect(podTopologySpreadRegistration.factory({ defaultingType: 'System' }, handle)).toBeInstanceOf(
       PodTopologySpread,
     );
     expect(
-      podTopologySpreadPlugin.factory(
+      podTopologySpreadRegistration.factory(
         {
           defaultingType: 'List',
           defaultConstraints: [{ maxSkew: 1, topologyKey: zone, whenUnsatisfiable: 'DoNotSchedule' }],
@@ -558,5 +560,85 @@ describe('PodTopologySpreadArgs', () => {
         handle,
       ),
     ).toBeInstanceOf(PodTopologySpread);
+  });
+});
+
+describe('PodTopologySpread in the framework (plugin-author harness)', () => {
+  const zones = [
+    nodeFixture({ name: 'a1', labels: { [zone]: 'zone1' } }),
+    nodeFixture({ name: 'a2', labels: { [zone]: 'zone1' } }),
+    nodeFixture({ name: 'b1', labels: { [zone]: 'zone2' } }),
+    nodeFixture({ name: 'c1', labels: { [zone]: 'zone3' } }),
+  ];
+  const spreadPod = (name: string, nodeName?: string): Pod => ({
+    ...podFixture({ name, labels: { foo: 'bar' }, nodeName }),
+    spec: {
+      ...podFixture({ name, nodeName }).spec!,
+      topologySpreadConstraints: [constraint(1, zone)],
+    },
+  });
+
+  describeSchedulingPluginTable('table', podTopologySpreadRegistration, [
+    {
+      name: 'Filter: zone spread 2/1/0 with maxSkew 1',
+      nodes: zones,
+      pods: [spreadPod('p1', 'a1'), spreadPod('p2', 'a2'), spreadPod('p3', 'b1')],
+      pod: spreadPod('incoming'),
+      want: {
+        a1: { code: 'Unschedulable', reason: "didn't match pod topology spread constraints" },
+        b1: { code: 'Unschedulable', reason: "didn't match pod topology spread constraints" },
+        c1: 'Success',
+      },
+    },
+    {
+      name: 'Score: soft hostname spread prefers the emptier node',
+      nodes: [nodeFixture({ name: 'n1' }), nodeFixture({ name: 'n2' })],
+      pods: [podFixture({ name: 'p1', labels: { foo: 'bar' }, nodeName: 'n1' })],
+      pod: {
+        ...podFixture({ name: 'incoming', labels: { foo: 'bar' } }),
+        spec: {
+          containers: [{ name: 'c' }],
+          topologySpreadConstraints: [constraint(1, hostname, 'ScheduleAnyway')],
+        },
+      },
+      want: { n1: 0, n2: 100 },
+    },
+  ]);
+
+  it('the default profile places a spread pod in the empty zone and explains when no zone fits', async () => {
+    const registry = new PluginRegistry([...defaultPluginRegistrations]);
+    const placed = await runProfile({
+      registry,
+      profile: defaultProfile,
+      nodes: zones,
+      pods: [spreadPod('p1', 'a1'), spreadPod('p2', 'b1')],
+      pod: spreadPod('incoming'),
+    });
+    expect(placed.selected).toBe('c1');
+
+    // zone3's only node is tainted: TaintToleration filters it, but it still counts as an empty domain
+    // (nodeTaintsPolicy Ignore), so zone1 and zone2 with one pod each are one above the minimum.
+    const noRoom = await runProfile({
+      registry,
+      profile: defaultProfile,
+      nodes: [
+        zones[0],
+        zones[2],
+        nodeFixture({
+          name: 'c1',
+          labels: { [zone]: 'zone3' },
+          taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }],
+        }),
+        nodeFixture({ name: 'bare' }),
+      ],
+      pods: [spreadPod('p1', 'a1'), spreadPod('p2', 'b1')],
+      pod: spreadPod('incoming'),
+    });
+    expect(noRoom.status.code).toBe('Unschedulable');
+    expect(noRoom.message).toMatch(/^0\/4 nodes are available: /);
+    expect(noRoom.message).toContain(
+      "1 node(s) didn't match pod topology spread constraints (missing required label)",
+    );
+    expect(noRoom.message).toContain("2 node(s) didn't match pod topology spread constraints.");
   });
 });

@@ -701,7 +701,7 @@ function missingState(key: StateKey<unknown>): SchedulingStatus {
  * throws an `Invalid` StatusError naming the bad field.
  * @category Scheduler plugins
  */
-export const podTopologySpreadPlugin: SchedulerPlugin<PodTopologySpreadArgs> = {
+export const podTopologySpreadRegistration: SchedulerPlugin<PodTopologySpreadArgs> = {
   name: podTopologySpreadName,
   factory(args: PodTopologySpreadArgs | undefined, handle: SchedulingFrameworkHandle): PodTopologySpread {
     return new PodTopologySpread(handle, validateArgs(args));

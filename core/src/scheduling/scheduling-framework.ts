@@ -561,7 +561,7 @@ export class SchedulingFramework {
         const message =
           pluginsWithNodes.length === 1
             ? `node(s) didn't satisfy plugin ${pluginsWithNodes[0]}`
-            : `node(s) didn't satisfy plugin(s) [${pluginsWithNodes.join(' ')}] simultaneously`;
+            : `node(s) didn't satisfy plugin(s) [${[...pluginsWithNodes].sort().join(' ')}] simultaneously`;
         return {
           status: new SchedulingStatus('UnschedulableAndUnresolvable', [message], name),
           result: { nodeNames: merged },
@@ -683,7 +683,7 @@ export class SchedulingFramework {
       nodes = narrowed;
       diagnosis.nodeToStatus.setAbsentNodesStatus(
         SchedulingStatus.unschedulableAndUnresolvable(
-          `node(s) didn't satisfy plugin(s) [${(preFilter.pluginsWithNodes ?? []).join(' ')}]`,
+          `node(s) didn't satisfy plugin(s) [${[...(preFilter.pluginsWithNodes ?? [])].sort().join(' ')}]`,
         ),
       );
     }

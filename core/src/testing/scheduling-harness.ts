@@ -126,7 +126,7 @@ export async function runFilterPlugin<Args>(
     else if (names !== undefined && !names.has(nodeInfo.name)) {
       result[nodeInfo.name] = new SchedulingStatus(
         'UnschedulableAndUnresolvable',
-        [`node(s) didn't satisfy plugin(s) [${(preFilter.pluginsWithNodes ?? []).join(' ')}]`],
+        [`node(s) didn't satisfy plugin(s) [${[...(preFilter.pluginsWithNodes ?? [])].sort().join(' ')}]`],
         preFilter.pluginsWithNodes?.[0],
       );
     } else result[nodeInfo.name] = framework.runFilter(state, input.pod, nodeInfo);

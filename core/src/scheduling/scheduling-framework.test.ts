@@ -14,6 +14,7 @@ import { createLogger } from '../observability/logger.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { nodeFixture, podFixture } from '../testing/fixtures.js';
 import { fitErrorMessage, newSchedulingDiagnosis } from './diagnosis.js';
+import { SchedulerPodInfo } from './node-info.js';
 import { PluginRegistry } from './plugin-registry.js';
 import {
   numFeasibleNodesToFind,
@@ -390,6 +391,46 @@ describe('SchedulingFramework filtering', () => {
     expect(handleSeen?.runFilterPlugins(fw.newCycleState(), pod, snapshot.get('n1')!).code).toBe(
       'Unschedulable',
     );
+  });
+});
+
+describe('SchedulingFramework with nominated pods', () => {
+  it.each([
+    ['higher-priority nominated pod blocks the node', 10, 5, 'Unschedulable', 1],
+    ['equal priority blocks too', 5, 5, 'Unschedulable', 1],
+    ['lower-priority nominated pod is ignored', 1, 5, 'Success', 0],
+  ])('%s', async (_name, nominatedPriority, podPriority, code, addPodCalls) => {
+    const calls: string[] = [];
+    const fw = await framework(
+      [
+        toy('Empty', {
+          preFilter: () => ({ status: ok() }),
+          preFilterExtensions: () => ({
+            addPod: (_s: CycleState, _p: Pod, added: { pod: Pod }) => {
+              calls.push(added.pod.metadata?.name ?? '');
+              return ok();
+            },
+            removePod: ok,
+          }),
+          filter: (_s: CycleState, _p: Pod, n: NodeInfo) =>
+            n.pods.length === 0 ? ok() : SchedulingStatus.unschedulable('Too many pods'),
+        }),
+      ],
+      { plugins: { multiPoint: { enabled: [{ name: 'Empty' }] } } },
+    );
+    const nominated = new SchedulerPodInfo(podFixture({ name: 'nominated', priority: nominatedPriority }));
+    fw.setNominatedPods((node) => (node === 'n0' ? [nominated] : []));
+    const snapshot = nodes(2);
+    const result = await fw.findFeasibleNodes(
+      fw.newCycleState(),
+      podFixture({ name: 'p', priority: podPriority }),
+      snapshot,
+    );
+    expect(result.diagnosis.nodeToStatus.get('n0')?.code ?? 'Success').toBe(code);
+    expect(result.feasible.map((n) => n.name)).toContain('n1');
+    expect(calls).toHaveLength(addPodCalls);
+    // The snapshot's node is untouched.
+    expect(snapshot.get('n0')?.pods).toHaveLength(0);
   });
 });
 

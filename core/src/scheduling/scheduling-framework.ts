@@ -42,7 +42,7 @@ import {
   newSchedulingDiagnosis,
   type SchedulingDiagnosis,
 } from './diagnosis.js';
-import { podKey } from './node-info.js';
+import { podKey, SchedulerNodeInfo, SchedulerPodInfo } from './node-info.js';
 import type { PluginRegistry } from './plugin-registry.js';
 import {
   invalidConfiguration,
@@ -106,6 +106,13 @@ export interface SchedulingFrameworkOptions {
   clock?: Clock;
   /** Cached views of other kinds, handed to plugins as {@link SchedulingFrameworkHandle.objectListers}. */
   objectListers?: SchedulingObjectListers;
+  /**
+   * Pods nominated to a node (by preemption) that are not bound yet. When given, Filter runs as upstream's
+   * `RunFilterPluginsWithNominatedPods`: a node must fit the pod both with the nominated pods of equal or
+   * higher priority added and without them. Can also be set later with
+   * {@link SchedulingFramework.setNominatedPods}.
+   */
+  nominatedPods?: NominatedPodsLister;
   /** Reported to plugins as {@link SchedulingFrameworkHandle.parallelism}. Default: 16. */
   parallelism?: number;
   /** Receives plugin execution times of sampled cycles. */
@@ -120,6 +127,9 @@ export interface SchedulingFrameworkOptions {
    */
   requireQueueSortAndBind?: boolean;
 }
+
+/** The pods nominated to each node. @category Scheduling */
+export type NominatedPodsLister = (nodeName: string) => readonly PodInfo[];
 
 /** Result of {@link SchedulingFramework.findFeasibleNodes}. @category Scheduling */
 export interface FeasibleNodesResult {
@@ -164,6 +174,10 @@ export interface ScheduleResult {
 interface Entry<P> {
   readonly name: string;
   readonly plugin: P;
+  // The last rejection this plugin returned and its copy naming the plugin: plugins usually return one
+  // shared status object per reason, so tagging it once saves an allocation per rejected node.
+  lastRejection?: SchedulingStatus;
+  lastTagged?: SchedulingStatus;
 }
 
 interface ScoreEntry extends Entry<ScorePlugin> {
@@ -258,6 +272,7 @@ export class SchedulingFramework {
   readonly #random: () => number;
   readonly #waitingPods = new Map<string, FrameworkWaitingPod>();
   #snapshot: NodeInfoLister = emptyLister;
+  #nominatedPods: NominatedPodsLister | undefined;
   #nextStartNodeIndex = 0;
 
   #preEnqueue: Entry<PreEnqueuePlugin>[] = [];
@@ -285,6 +300,7 @@ export class SchedulingFramework {
     this.#observer = options.observer;
     this.#sampleShare = (options.metricsSamplePercent ?? 10) / 100;
     this.#random = options.random ?? Math.random;
+    this.#nominatedPods = options.nominatedPods;
     const parallelism = options.parallelism ?? 16;
     this.handle = {
       apiClient: options.apiClient,
@@ -298,7 +314,7 @@ export class SchedulingFramework {
         waiting.reject(plugin, message);
         return true;
       },
-      runFilterPlugins: (state, pod, nodeInfo) => this.runFilter(state, pod, nodeInfo),
+      runFilterPlugins: (state, pod, nodeInfo) => this.runFilterWithNominatedPods(state, pod, nodeInfo),
       ...(options.objectListers ? { objectListers: options.objectListers } : {}),
     };
   }
@@ -639,9 +655,53 @@ export class SchedulingFramework {
         return pluginError('Filter', entry.name, error);
       }
       if (timed) this.#observe(state, 'Filter', entry.name, status?.code ?? 'Error', start);
-      if (status?.code !== 'Success') return failure('Filter', entry.name, status);
+      if (status?.code !== 'Success') {
+        if (status !== undefined && status === entry.lastRejection) return entry.lastTagged!;
+        const tagged = failure('Filter', entry.name, status);
+        if (tagged.isRejected()) {
+          entry.lastRejection = status;
+          entry.lastTagged = tagged;
+        }
+        return tagged;
+      }
     }
     return SchedulingStatus.success();
+  }
+
+  /** Sets (or clears) where nominated pods come from; see {@link SchedulingFrameworkOptions.nominatedPods}. */
+  setNominatedPods(lister: NominatedPodsLister | undefined): void {
+    this.#nominatedPods = lister;
+  }
+
+  /**
+   * Filter as upstream's `RunFilterPluginsWithNominatedPods`: when pods of equal or higher priority are
+   * nominated to the node, the pod must fit with them added (to a copy of the node and of the state,
+   * through the PreFilter AddPod extensions) and also without them (so pod affinity to a nominated pod
+   * cannot be the reason it fits).
+   */
+  runFilterWithNominatedPods(state: CycleState, pod: Pod, nodeInfo: NodeInfo): SchedulingStatus {
+    const nominated = this.#nominatedPods?.(nodeInfo.name);
+    if (!nominated || nominated.length === 0 || !(nodeInfo instanceof SchedulerNodeInfo)) {
+      return this.runFilter(state, pod, nodeInfo);
+    }
+    const priority = pod.spec?.priority ?? 0;
+    const key = podKey(pod);
+    let withNominated: SchedulerNodeInfo | undefined;
+    let stateWithNominated: CycleState | undefined;
+    for (const info of nominated) {
+      if ((info.pod.spec?.priority ?? 0) < priority || podKey(info.pod) === key) continue;
+      withNominated ??= nodeInfo.clone();
+      stateWithNominated ??= state.clone();
+      const added = withNominated.addPod(
+        info instanceof SchedulerPodInfo ? info : new SchedulerPodInfo(info.pod),
+      );
+      const status = this.runPreFilterExtensionAddPod(stateWithNominated, pod, added, withNominated);
+      if (!status.isSuccess()) return status;
+    }
+    if (!withNominated || !stateWithNominated) return this.runFilter(state, pod, nodeInfo);
+    const status = this.runFilter(stateWithNominated, pod, withNominated);
+    if (!status.isSuccess()) return status;
+    return this.runFilter(state, pod, nodeInfo);
   }
 
   /** How many feasible nodes this profile's search stops at for `numAllNodes` nodes. */
@@ -698,11 +758,14 @@ export class SchedulingFramework {
       diagnosis.evaluatedNodes = toFind;
       return { feasible, diagnosis };
     }
+    const nominated = this.#nominatedPods !== undefined;
     let processed = 0;
     for (; processed < n && feasible.length < toFind; processed++) {
       const index = start + processed;
       const nodeInfo = nodes[index < n ? index : index - n];
-      const result = this.runFilter(state, pod, nodeInfo);
+      const result = nominated
+        ? this.runFilterWithNominatedPods(state, pod, nodeInfo)
+        : this.runFilter(state, pod, nodeInfo);
       if (result.code === 'Success') {
         feasible.push(nodeInfo);
       } else if (result.code === 'Error') {

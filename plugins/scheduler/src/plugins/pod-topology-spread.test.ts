@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { PluginRegistry, StatusError } from '@cpkit/core';
+import { PluginRegistry, SchedulerNodeInfo, SchedulingSnapshot, StatusError } from '@cpkit/core';
 import { describeSchedulingPluginTable, nodeFixture, podFixture, runProfile } from '@cpkit/core/testing';
 import type { Node, Pod, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
@@ -640,5 +640,102 @@ describe('PodTopologySpread in the framework (plugin-author harness)', () => {
       "1 node(s) didn't match pod topology spread constraints (missing required label)",
     );
     expect(noRoom.message).toContain("2 node(s) didn't match pod topology spread constraints.");
+  });
+});
+
+describe('PodTopologySpread counts kept across cycles', () => {
+  it('forget the domains of nodes that left the snapshot and see pods added since', async () => {
+    const infos = [
+      new SchedulerNodeInfo(nodeFixture({ name: 'a', labels: { [zone]: 'zone1' } })),
+      new SchedulerNodeInfo(nodeFixture({ name: 'b', labels: { [zone]: 'zone2' } })),
+    ];
+    infos[0].addPod(fooPod('a'));
+    let snapshot = new SchedulingSnapshot(infos);
+    const handle = { ...handleFor(new FakeSnapshot([], [])), nodeInfos: () => snapshot };
+    const pl = podTopologySpreadRegistration.factory(undefined, handle) as PodTopologySpread;
+    const incoming = pod({
+      labels: { foo: 'bar' },
+      spec: { topologySpreadConstraints: [constraint(1, zone)] },
+    });
+    expect(summarize((await runFilter(pl, incoming, snapshot)).filter)).toEqual({ a: skewFail, b: ok });
+
+    // zone2 leaves with its only node: zone1 is the only domain, so its minimum is its own count.
+    snapshot = new SchedulingSnapshot([infos[0]]);
+    expect(summarize((await runFilter(pl, incoming, snapshot)).filter)).toEqual({ a: ok });
+
+    // zone2 returns with two matching pods more than zone1.
+    infos[1].addPod(fooPod('b'));
+    infos[1].addPod(fooPod('b'));
+    snapshot = new SchedulingSnapshot(infos);
+    expect(summarize((await runFilter(pl, incoming, snapshot)).filter)).toEqual({ a: ok, b: skewFail });
+  });
+
+  it('match a fresh count as pods come and go, nodes change labels, leave and return', async () => {
+    // A small deterministic generator, so a failure replays.
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const zoneOf = (i: number): Record<string, string> => (i % 7 === 6 ? {} : { [zone]: `zone${i % 3}` });
+    const infos = Array.from(
+      { length: 24 },
+      (_, i) => new SchedulerNodeInfo(nodeFixture({ name: `n${i}`, labels: zoneOf(i) })),
+    );
+    let present = infos.slice();
+    let snapshot = new SchedulingSnapshot(present);
+    const handle = { ...handleFor(new FakeSnapshot([], [])), nodeInfos: () => snapshot };
+    const kept = podTopologySpreadRegistration.factory(undefined, handle) as PodTopologySpread;
+    const placed: { pod: Pod; info: SchedulerNodeInfo }[] = [];
+    const incomings = [
+      pod({
+        labels: { foo: 'bar' },
+        spec: { topologySpreadConstraints: [constraint(1, zone), constraint(2, hostname)] },
+      }),
+      pod({
+        labels: { foo: 'bar' },
+        spec: {
+          topologySpreadConstraints: [constraint(1, zone, 'DoNotSchedule', { nodeTaintsPolicy: 'Honor' })],
+        },
+      }),
+      pod({
+        labels: { foo: 'bar' },
+        spec: { nodeSelector: { [zone]: 'zone1' }, topologySpreadConstraints: [constraint(1, hostname)] },
+      }),
+    ];
+
+    for (let round = 0; round < 150; round++) {
+      const action = random(10);
+      if (action < 5) {
+        const info = present[random(present.length)];
+        const p = pod({
+          nodeName: info.name,
+          labels: random(3) === 0 ? { foo: 'other' } : { foo: 'bar' },
+          namespace: random(5) === 0 ? 'other' : 'default',
+        });
+        info.addPod(p);
+        placed.push({ pod: p, info });
+      } else if (action < 7 && placed.length > 0) {
+        const [{ pod: p, info }] = placed.splice(random(placed.length), 1);
+        info.removePod(p);
+      } else if (action === 7 && present.length > 3) {
+        present = present.filter((_, i) => i !== random(present.length));
+        snapshot = new SchedulingSnapshot(present);
+      } else if (action === 8) {
+        present = infos.filter((info) => present.includes(info) || random(2) === 0);
+        snapshot = new SchedulingSnapshot(present);
+      } else {
+        const info = present[random(present.length)];
+        const node = structuredClone(info.node);
+        node.metadata!.labels![zone] = `zone${random(4)}`;
+        node.spec = random(2) === 0 ? { taints: [{ key: 'k', effect: 'NoSchedule' }] } : {};
+        info.setNode(node);
+      }
+      const incoming = incomings[round % incomings.length];
+      const fresh = podTopologySpreadRegistration.factory(undefined, handle) as PodTopologySpread;
+      const got = await runFilter(kept, incoming, snapshot);
+      const want = await runFilter(fresh, incoming, snapshot);
+      expect(summarize(got.filter), `round ${round}`).toEqual(summarize(want.filter));
+    }
   });
 });

@@ -35,6 +35,7 @@ import {
 } from '@cpkit/core';
 import type { Pod, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
 import type { LabelSelector, LabelSelectorRequirement } from 'kubernetes-types/meta/v1.js';
+import { SpreadCountCache } from './pod-topology-spread-counts.js';
 import {
   hasUntoleratedScheduleTaint,
   type RequiredNodeAffinityMatcher,
@@ -134,16 +135,36 @@ class CriticalPaths {
   }
 }
 
-/** What PreFilter computes for Filter; cloned for preemption's what-ifs. */
+/**
+ * What PreFilter computes for Filter; cloned for preemption's what-ifs. The count maps may be shared with
+ * the plugin's cross-cycle cache: they are copied before the first AddPod/RemovePod (and by clone), so the
+ * state never changes the cache. A state is only valid during its own cycle (as every CycleState).
+ */
 class PreFilterState implements CloneableStateData {
   constructor(
     readonly constraints: readonly SpreadConstraint[],
     /** Whether the incoming pod matches each constraint's selector (it then counts itself). */
     readonly selfMatches: readonly boolean[],
     /** Per constraint: topology value → matching pods in that domain. Its size is the number of domains. */
-    readonly matchCounts: Map<string, number>[],
+    private matchCounts: Map<string, number>[],
     readonly criticalPaths: CriticalPaths[],
+    private owned: boolean,
   ) {}
+
+  count(i: number, value: string): number {
+    return this.matchCounts[i].get(value) ?? 0;
+  }
+
+  /** Adds `delta` matching pods to domain `value` of constraint `i`. */
+  add(i: number, value: string, delta: number): void {
+    if (!this.owned) {
+      this.matchCounts = this.matchCounts.map((counts) => new Map(counts));
+      this.owned = true;
+    }
+    const count = (this.matchCounts[i].get(value) ?? 0) + delta;
+    this.matchCounts[i].set(value, count);
+    this.criticalPaths[i].update(value, count);
+  }
 
   /** The global minimum for constraint `i`, 0 when fewer than minDomains domains exist. */
   minMatchCount(i: number): number {
@@ -157,6 +178,7 @@ class PreFilterState implements CloneableStateData {
       this.selfMatches,
       this.matchCounts.map((counts) => new Map(counts)),
       this.criticalPaths.map((paths) => paths.copy()),
+      true,
     ) as this;
   }
 }
@@ -207,6 +229,32 @@ function hasAllTopologyKeys(
 }
 
 const compiledSelectorLimit = 4096;
+
+/**
+ * What the domain counts of a pod's hard constraints depend on: its namespace, each constraint's topology
+ * key, selector and inclusion policies, and (only under an Honor policy) its node affinity or tolerations.
+ * Pods with equal keys share counts across cycles.
+ */
+function hardCountsKey(pod: Pod, namespace: string, constraints: readonly SpreadConstraint[]): string {
+  let key = namespace;
+  let honorAffinity = false;
+  let honorTaints = false;
+  for (const c of constraints) {
+    key += `\u0000${c.topologyKey}\u0001${c.selector.empty ? '*' : c.selector.requirements.length === 0 ? '-' : c.selector.toString()}\u0001${c.nodeAffinityPolicy}${c.nodeTaintsPolicy}`;
+    honorAffinity ||= c.nodeAffinityPolicy === 'Honor';
+    honorTaints ||= c.nodeTaintsPolicy === 'Honor';
+  }
+  if (honorAffinity) {
+    const spec = pod.spec;
+    const required = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+    if (spec?.nodeSelector !== undefined || required !== undefined) {
+      key += `\u0000${JSON.stringify([spec?.nodeSelector ?? null, required ?? null])}`;
+    }
+  }
+  if (honorTaints && pod.spec?.tolerations !== undefined)
+    key += `\u0000${JSON.stringify(pod.spec.tolerations)}`;
+  return key;
+}
 
 function podNamespace(pod: Pod): string {
   return pod.metadata?.namespace ?? 'default';
@@ -302,6 +350,8 @@ export class PodTopologySpread
   /** Compiled selectors by their JSON, so a workload's pods share one matcher. */
   private readonly compiledSelectors = new Map<string, LabelSelectorMatcher>();
   private readonly readers = new Map<string, CacheReader<KubeObject> | undefined>();
+  /** Hard-constraint domain counts kept across cycles, recounting only changed nodes. */
+  private readonly spreadCounts = new SpreadCountCache();
 
   constructor(
     private readonly handle: SchedulingFrameworkHandle,
@@ -462,24 +512,27 @@ export class PodTopologySpread
         ),
       };
     }
-    const matchCounts = constraints.map(() => new Map<string, number>());
-    const criticalPaths = constraints.map(() => new CriticalPaths());
     const podLabels = pod.metadata?.labels;
     const selfMatches = constraints.map((c) => c.selector.matches(podLabels));
-    const s = new PreFilterState(constraints, selfMatches, matchCounts, criticalPaths);
-    state.write(preFilterStateKey, s);
-    if (constraints.length === 0) return { status: SchedulingStatus.skip() };
+    if (constraints.length === 0) {
+      state.write(preFilterStateKey, new PreFilterState(constraints, selfMatches, [], [], true));
+      return { status: SchedulingStatus.skip() };
+    }
 
     const namespace = podNamespace(pod);
     const requiredNodeAffinity = requiredNodeAffinityOf(pod);
     const tolerations = pod.spec?.tolerations;
-    for (const nodeInfo of nodes) {
+    const aggregate = this.spreadCounts.get(hardCountsKey(pod, namespace, constraints), constraints.length);
+    aggregate.refresh(nodes, (nodeInfo, values, counts) => {
       const node = nodeInfo.node;
       const labels = node.metadata?.labels;
-      if (!hasAllTopologyKeys(labels, constraints)) continue;
+      const eligible = hasAllTopologyKeys(labels, constraints);
       let affinityMatch: boolean | undefined;
       let taintsTolerated: boolean | undefined;
       for (let i = 0; i < constraints.length; i++) {
+        values[i] = undefined;
+        counts[i] = 0;
+        if (!eligible) continue;
         const c = constraints[i];
         if (c.nodeAffinityPolicy === 'Honor') {
           affinityMatch ??= requiredNodeAffinity(node);
@@ -489,15 +542,19 @@ export class PodTopologySpread
           taintsTolerated ??= !hasUntoleratedScheduleTaint(node, tolerations);
           if (!taintsTolerated) continue;
         }
-        const value = (labels as Record<string, string>)[c.topologyKey];
-        const count = countMatchingPods(nodeInfo.pods, c.selector, namespace);
-        const counts = matchCounts[i];
-        counts.set(value, (counts.get(value) ?? 0) + count);
+        values[i] = (labels as Record<string, string>)[c.topologyKey];
+        counts[i] = countMatchingPods(nodeInfo.pods, c.selector, namespace);
       }
-    }
-    for (let i = 0; i < constraints.length; i++) {
-      for (const [value, count] of matchCounts[i]) criticalPaths[i].update(value, count);
-    }
+    });
+    const criticalPaths = constraints.map((_, i) => {
+      const paths = new CriticalPaths();
+      for (const [value, count] of aggregate.counts[i]) paths.update(value, count);
+      return paths;
+    });
+    state.write(
+      preFilterStateKey,
+      new PreFilterState(constraints, selfMatches, aggregate.counts, criticalPaths, false),
+    );
     return { status: SchedulingStatus.success() };
   }
 
@@ -541,10 +598,7 @@ export class PodTopologySpread
       }
       if (c.nodeTaintsPolicy === 'Honor' && hasUntoleratedScheduleTaint(node, preemptor.spec?.tolerations))
         continue;
-      const value = labels[c.topologyKey];
-      const count = (s.matchCounts[i].get(value) ?? 0) + delta;
-      s.matchCounts[i].set(value, count);
-      s.criticalPaths[i].update(value, count);
+      s.add(i, labels[c.topologyKey], delta);
     }
     return SchedulingStatus.success();
   }
@@ -562,7 +616,7 @@ export class PodTopologySpread
       }
       const value = labels[c.topologyKey];
       // existing matches + the pod itself (when it matches) - global minimum must not exceed maxSkew.
-      const skew = (s.matchCounts[i].get(value) ?? 0) + (s.selfMatches[i] ? 1 : 0) - s.minMatchCount(i);
+      const skew = s.count(i, value) + (s.selfMatches[i] ? 1 : 0) - s.minMatchCount(i);
       if (skew > c.maxSkew) return SchedulingStatus.unschedulable(errReasonConstraintsNotMatch);
     }
     return SchedulingStatus.success();

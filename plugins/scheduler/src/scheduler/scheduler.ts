@@ -120,6 +120,7 @@ export class Scheduler implements Runnable {
   private readonly registry: PluginRegistry;
   private readonly profiles: readonly SchedulingProfile[];
   private run: RunState | undefined;
+  private eventSequence = 0;
 
   constructor(private readonly options: SchedulerOptions) {
     this.clock = options.clock ?? new SystemClock();
@@ -552,6 +553,13 @@ export class Scheduler implements Runnable {
     }
   }
 
+  /** `<pod>.<hex nanoseconds>`, as upstream's event recorder names events (a generateName ending in `.` is invalid). */
+  private eventName(pod: Pod): string {
+    const nanos =
+      BigInt(Math.floor(this.clock.now())) * 1_000_000n + BigInt(this.eventSequence++ % 1_000_000);
+    return `${pod.metadata?.name ?? 'pod'}.${nanos.toString(16)}`;
+  }
+
   private recordEvent(
     run: RunState,
     framework: SchedulingFramework,
@@ -565,7 +573,7 @@ export class Scheduler implements Runnable {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: {
-        generateName: `${pod.metadata?.name ?? 'pod'}.`,
+        name: this.eventName(pod),
         namespace: pod.metadata?.namespace ?? 'default',
       },
       involvedObject: {

@@ -18,6 +18,7 @@ import {
   registryModule,
   systemNamespacesModule,
 } from '@cpkit/core';
+import { schedulerModule } from '@cpkit/scheduler';
 import pretty from 'pino-pretty';
 import { parseSingleNodeOptions } from './options.js';
 import { openChosenStore } from './store-choice.js';
@@ -65,6 +66,7 @@ try {
         identity: `${hostname()}_${randomUUID()}`,
         dependsOn: ['system-namespaces'],
       }),
+      schedulerModule(), //                Scheduler: default plugins, one default-scheduler profile (leader only)
     )
     .build();
   logger.info('control plane wired; starting (Ctrl-C stops it)');

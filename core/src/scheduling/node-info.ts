@@ -158,6 +158,19 @@ export function nextNodeInfoGeneration(): number {
   return nextGeneration;
 }
 
+// Bumped whenever any NodeInfo gains or loses a pod with pod (anti-)affinity, so a snapshot that shares
+// NodeInfos with a cache knows when its lists of nodes with such pods are stale.
+let affinityPodsVersion = 0;
+
+/**
+ * A process-wide counter that changes whenever any {@link SchedulerNodeInfo} gains or loses a pod with
+ * pod affinity or anti-affinity.
+ * @category Scheduling
+ */
+export function affinityPodsChangeCount(): number {
+  return affinityPodsVersion;
+}
+
 function portKey(hostIP: string, protocol: string, port: number): string {
   return `${hostIP}/${protocol}/${port}`;
 }
@@ -289,7 +302,10 @@ export class SchedulerNodeInfo implements NodeInfo {
   addPod(podInfo: SchedulerPodInfo | Pod): SchedulerPodInfo {
     const info = podInfo instanceof SchedulerPodInfo ? podInfo : new SchedulerPodInfo(podInfo);
     this.#pods.push(info);
-    if (info.hasAffinity) this.#podsWithAffinity.push(info);
+    if (info.hasAffinity) {
+      this.#podsWithAffinity.push(info);
+      affinityPodsVersion++;
+    }
     if (info.hasRequiredAntiAffinity) this.#podsWithRequiredAntiAffinity.push(info);
     addResources(this.#requested, info.requests);
     addResources(this.#nonZeroRequested, info.nonZeroRequests);
@@ -314,8 +330,11 @@ export class SchedulerNodeInfo implements NodeInfo {
     // Order does not matter to plugins; swap-remove keeps removal O(1) after the search.
     this.#pods[index] = this.#pods[this.#pods.length - 1];
     this.#pods.pop();
-    removeByKey(this.#podsWithAffinity, key);
-    removeByKey(this.#podsWithRequiredAntiAffinity, key);
+    if (info.hasAffinity) {
+      removeByKey(this.#podsWithAffinity, key);
+      removeByKey(this.#podsWithRequiredAntiAffinity, key);
+      affinityPodsVersion++;
+    }
     addResources(this.#requested, info.requests, -1);
     addResources(this.#nonZeroRequested, info.nonZeroRequests, -1);
     for (const port of podHostPorts(info.pod)) {

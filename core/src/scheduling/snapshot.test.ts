@@ -41,6 +41,26 @@ describe('SchedulingSnapshot', () => {
     expect(snapshot.havePodsWithRequiredAntiAffinityList().map((n) => n.name)).toEqual(['n2']);
   });
 
+  it('keeps the affinity lists current when its NodeInfos change', () => {
+    const snapshot = SchedulingSnapshot.fromObjects([
+      nodeFixture({ name: 'n1' }),
+      nodeFixture({ name: 'n2' }),
+    ]);
+    expect(snapshot.havePodsWithAffinityList()).toEqual([]);
+    const anti = podFixture({ name: 'anti' });
+    anti.spec!.affinity = {
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'zone', labelSelector: {} }],
+      },
+    };
+    snapshot.get('n2')!.addPod(anti);
+    expect(snapshot.havePodsWithAffinityList().map((n) => n.name)).toEqual(['n2']);
+    expect(snapshot.havePodsWithRequiredAntiAffinityList().map((n) => n.name)).toEqual(['n2']);
+    snapshot.get('n2')!.removePod(anti);
+    expect(snapshot.havePodsWithAffinityList()).toEqual([]);
+    expect(snapshot.havePodsWithRequiredAntiAffinityList()).toEqual([]);
+  });
+
   it('rejects duplicate node names naming the index', () => {
     let caught: unknown;
     try {

@@ -2,7 +2,7 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { NodeInfoLister } from '../contracts/scheduler-plugin.js';
 import { errors } from '../errors/status-error.js';
-import { SchedulerNodeInfo, SchedulerPodInfo } from './node-info.js';
+import { affinityPodsChangeCount, SchedulerNodeInfo, SchedulerPodInfo } from './node-info.js';
 
 /**
  * The nodes one scheduling cycle works on, as upstream's `Snapshot`: a list in a stable order, a lookup
@@ -20,6 +20,9 @@ export class SchedulingSnapshot implements NodeInfoLister {
   readonly #byName: Map<string, SchedulerNodeInfo>;
   #havePodsWithAffinity: readonly SchedulerNodeInfo[] | undefined;
   #havePodsWithRequiredAntiAffinity: readonly SchedulerNodeInfo[] | undefined;
+  // The affinity change count the two lists above were computed at: a cache may keep changing the
+  // NodeInfos of a snapshot it reuses, so the lists are recomputed when any such pod came or went.
+  #affinityVersion = -1;
 
   /**
    * @param nodeInfos the nodes, in the order `list()` returns them. The snapshot takes them as they are;
@@ -76,15 +79,27 @@ export class SchedulingSnapshot implements NodeInfoLister {
 
   /** Nodes holding at least one pod with pod affinity or anti-affinity. */
   havePodsWithAffinityList(): readonly SchedulerNodeInfo[] {
-    this.#havePodsWithAffinity ??= this.#list.filter((n) => n.podsWithAffinity.length > 0);
-    return this.#havePodsWithAffinity;
+    this.#refreshAffinityLists();
+    return this.#havePodsWithAffinity!;
   }
 
   /** Nodes holding at least one pod with required pod anti-affinity. */
   havePodsWithRequiredAntiAffinityList(): readonly SchedulerNodeInfo[] {
-    this.#havePodsWithRequiredAntiAffinity ??= this.#list.filter(
-      (n) => n.podsWithRequiredAntiAffinity.length > 0,
-    );
-    return this.#havePodsWithRequiredAntiAffinity;
+    this.#refreshAffinityLists();
+    return this.#havePodsWithRequiredAntiAffinity!;
+  }
+
+  #refreshAffinityLists(): void {
+    const version = affinityPodsChangeCount();
+    if (version === this.#affinityVersion && this.#havePodsWithAffinity) return;
+    const withAffinity: SchedulerNodeInfo[] = [];
+    const withAnti: SchedulerNodeInfo[] = [];
+    for (const info of this.#list) {
+      if (info.podsWithAffinity.length > 0) withAffinity.push(info);
+      if (info.podsWithRequiredAntiAffinity.length > 0) withAnti.push(info);
+    }
+    this.#havePodsWithAffinity = withAffinity;
+    this.#havePodsWithRequiredAntiAffinity = withAnti;
+    this.#affinityVersion = version;
   }
 }

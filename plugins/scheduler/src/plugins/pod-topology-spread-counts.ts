@@ -36,12 +36,22 @@ export class SpreadCountAggregate {
   readonly counts: Map<string, number>[];
   /** Per constraint: domain → eligible nodes in it (to know when a domain disappears). */
   private readonly domainNodes: Map<string, number>[];
+  /** Per constraint: count → domains with that count, so the minimum needs no scan of every domain. */
+  private readonly histogram: Map<number, number>[];
   private readonly perNode = new Map<string, NodeContribution>();
   private epoch = 0;
 
   constructor(private readonly size: number) {
     this.counts = Array.from({ length: size }, () => new Map<string, number>());
     this.domainNodes = Array.from({ length: size }, () => new Map<string, number>());
+    this.histogram = Array.from({ length: size }, () => new Map<number, number>());
+  }
+
+  /** The smallest count among constraint `i`'s domains; `Number.MAX_SAFE_INTEGER` when it has none. */
+  minimum(i: number): number {
+    let min = Number.MAX_SAFE_INTEGER;
+    for (const count of this.histogram[i].keys()) if (count < min) min = count;
+    return min;
   }
 
   /** Brings the counts up to date with `nodes` (the whole snapshot), recounting changed nodes only. */
@@ -82,16 +92,27 @@ export class SpreadCountAggregate {
       if (value === undefined) continue;
       const counts = this.counts[i];
       const domainNodes = this.domainNodes[i];
+      const histogram = this.histogram[i];
+      const before = counts.get(value);
+      if (before !== undefined) bump(histogram, before, -1);
       const nodesLeft = (domainNodes.get(value) ?? 0) + sign;
       if (nodesLeft === 0) {
         domainNodes.delete(value);
         counts.delete(value);
       } else {
+        const after = (before ?? 0) + sign * entry.counts[i];
         domainNodes.set(value, nodesLeft);
-        counts.set(value, (counts.get(value) ?? 0) + sign * entry.counts[i]);
+        counts.set(value, after);
+        bump(histogram, after, 1);
       }
     }
   }
+}
+
+function bump(histogram: Map<number, number>, count: number, delta: number): void {
+  const domains = (histogram.get(count) ?? 0) + delta;
+  if (domains === 0) histogram.delete(count);
+  else histogram.set(count, domains);
 }
 
 /** A small cache of aggregates by key; the least recently created is dropped beyond `limit`. */

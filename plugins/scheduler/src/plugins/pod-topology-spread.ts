@@ -141,13 +141,17 @@ class CriticalPaths {
  * state never changes the cache. A state is only valid during its own cycle (as every CycleState).
  */
 class PreFilterState implements CloneableStateData {
+  /** Built on the first AddPod/RemovePod: until then the minima computed in PreFilter stand. */
+  private criticalPaths: CriticalPaths[] | undefined;
+
   constructor(
     readonly constraints: readonly SpreadConstraint[],
     /** Whether the incoming pod matches each constraint's selector (it then counts itself). */
     readonly selfMatches: readonly boolean[],
     /** Per constraint: topology value → matching pods in that domain. Its size is the number of domains. */
     private matchCounts: Map<string, number>[],
-    readonly criticalPaths: CriticalPaths[],
+    /** Per constraint: the smallest domain count (MAX_SAFE_INTEGER without domains). */
+    private readonly minima: readonly number[],
     private owned: boolean,
   ) {}
 
@@ -161,6 +165,11 @@ class PreFilterState implements CloneableStateData {
       this.matchCounts = this.matchCounts.map((counts) => new Map(counts));
       this.owned = true;
     }
+    this.criticalPaths ??= this.matchCounts.map((counts) => {
+      const paths = new CriticalPaths();
+      for (const [domain, count] of counts) paths.update(domain, count);
+      return paths;
+    });
     const count = (this.matchCounts[i].get(value) ?? 0) + delta;
     this.matchCounts[i].set(value, count);
     this.criticalPaths[i].update(value, count);
@@ -169,17 +178,19 @@ class PreFilterState implements CloneableStateData {
   /** The global minimum for constraint `i`, 0 when fewer than minDomains domains exist. */
   minMatchCount(i: number): number {
     if (this.matchCounts[i].size < this.constraints[i].minDomains) return 0;
-    return this.criticalPaths[i].count0;
+    return this.criticalPaths === undefined ? this.minima[i] : this.criticalPaths[i].count0;
   }
 
   clone(): this {
-    return new PreFilterState(
+    const copy = new PreFilterState(
       this.constraints,
       this.selfMatches,
       this.matchCounts.map((counts) => new Map(counts)),
-      this.criticalPaths.map((paths) => paths.copy()),
+      this.minima,
       true,
-    ) as this;
+    );
+    copy.criticalPaths = this.criticalPaths?.map((paths) => paths.copy());
+    return copy as this;
   }
 }
 
@@ -546,14 +557,10 @@ export class PodTopologySpread
         counts[i] = countMatchingPods(nodeInfo.pods, c.selector, namespace);
       }
     });
-    const criticalPaths = constraints.map((_, i) => {
-      const paths = new CriticalPaths();
-      for (const [value, count] of aggregate.counts[i]) paths.update(value, count);
-      return paths;
-    });
+    const minima = constraints.map((_, i) => aggregate.minimum(i));
     state.write(
       preFilterStateKey,
-      new PreFilterState(constraints, selfMatches, aggregate.counts, criticalPaths, false),
+      new PreFilterState(constraints, selfMatches, aggregate.counts, minima, false),
     );
     return { status: SchedulingStatus.success() };
   }

@@ -119,6 +119,18 @@ describe('runFilterPlugin', () => {
     expect(Object.fromEntries(Object.entries(statuses).map(([n, s]) => [n, s.code]))).toEqual(want);
   });
 
+  it('summarizes statuses for exact comparison', async () => {
+    const statuses = await runFilterPlugin(new NodeLabelFit(), {
+      nodes,
+      pod: podWith({ 'wants-label': 'ssd' }),
+    });
+    expect(summarizeStatuses(statuses)).toEqual({
+      n1: { code: 'Success', reasons: [] },
+      n2: { code: 'Unschedulable', reasons: ['node(s) missing label ssd'] },
+      n3: { code: 'Success', reasons: [] },
+    });
+  });
+
   it('names the plugin and keeps the reason', async () => {
     const statuses = await runFilterPlugin(new NodeLabelFit(), {
       nodes,

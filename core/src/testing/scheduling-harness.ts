@@ -259,6 +259,20 @@ export async function runProfile(input: RunProfileInput): Promise<RunProfileResu
   return output;
 }
 
+/**
+ * `{ code, reasons }` per node, for exact `toEqual` comparisons of {@link runFilterPlugin} results
+ * (`SchedulingStatus` objects also carry the plugin and cause).
+ * @category Testing
+ */
+export function summarizeStatuses(
+  statuses: Record<string, SchedulingStatus>,
+): Record<string, { code: SchedulingStatusCode; reasons: string[] }> {
+  const summary: Record<string, { code: SchedulingStatusCode; reasons: string[] }> = {};
+  for (const [node, status] of Object.entries(statuses))
+    summary[node] = { code: status.code, reasons: [...status.reasons] };
+  return summary;
+}
+
 /** What a table case expects per node: a status code, a reason substring, or a score. @category Testing */
 export type SchedulingExpectation =
   | SchedulingStatusCode

@@ -21,6 +21,7 @@ import {
   runFilterPlugin,
   runProfile,
   runScorePlugin,
+  summarizeStatuses,
 } from './scheduling-harness.js';
 
 // Toy plugins, the kind a plugin author writes.

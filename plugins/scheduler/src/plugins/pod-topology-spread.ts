@@ -35,12 +35,9 @@ import {
 } from '@cpkit/core';
 import type { Pod, TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
 import type { LabelSelector, LabelSelectorRequirement } from 'kubernetes-types/meta/v1.js';
+import { RequiredNodeAffinity } from './node-selector.js';
 import { SpreadCountCache } from './pod-topology-spread-counts.js';
-import {
-  hasUntoleratedScheduleTaint,
-  type RequiredNodeAffinityMatcher,
-  requiredNodeAffinityOf,
-} from './pod-topology-spread-node-inclusion.js';
+import { findUntoleratedTaint } from './tolerations.js';
 
 /** The plugin's name in profiles. @category Scheduler plugins */
 export const podTopologySpreadName = 'PodTopologySpread';
@@ -531,7 +528,7 @@ export class PodTopologySpread
     }
 
     const namespace = podNamespace(pod);
-    const requiredNodeAffinity = requiredNodeAffinityOf(pod);
+    const requiredNodeAffinity = RequiredNodeAffinity.forPod(pod);
     const tolerations = pod.spec?.tolerations;
     const aggregate = this.spreadCounts.get(hardCountsKey(pod, namespace, constraints), constraints.length);
     aggregate.refresh(nodes, (nodeInfo, values, counts) => {
@@ -546,11 +543,11 @@ export class PodTopologySpread
         if (!eligible) continue;
         const c = constraints[i];
         if (c.nodeAffinityPolicy === 'Honor') {
-          affinityMatch ??= requiredNodeAffinity(node);
+          affinityMatch ??= requiredNodeAffinity.matches(node);
           if (!affinityMatch) continue;
         }
         if (c.nodeTaintsPolicy === 'Honor') {
-          taintsTolerated ??= !hasUntoleratedScheduleTaint(node, tolerations);
+          taintsTolerated ??= findUntoleratedTaint(node.spec?.taints, tolerations) === undefined;
           if (!taintsTolerated) continue;
         }
         values[i] = (labels as Record<string, string>)[c.topologyKey];
@@ -595,15 +592,18 @@ export class PodTopologySpread
     const node = nodeInfo.node;
     const labels = node.metadata?.labels;
     if (!hasAllTopologyKeys(labels, s.constraints) || labels === undefined) return SchedulingStatus.success();
-    let requiredNodeAffinity: RequiredNodeAffinityMatcher | undefined;
+    let requiredNodeAffinity: RequiredNodeAffinity | undefined;
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i];
       if (!c.selector.matches(updated.metadata?.labels)) continue;
       if (c.nodeAffinityPolicy === 'Honor') {
-        requiredNodeAffinity ??= requiredNodeAffinityOf(preemptor);
-        if (!requiredNodeAffinity(node)) continue;
+        requiredNodeAffinity ??= RequiredNodeAffinity.forPod(preemptor);
+        if (!requiredNodeAffinity.matches(node)) continue;
       }
-      if (c.nodeTaintsPolicy === 'Honor' && hasUntoleratedScheduleTaint(node, preemptor.spec?.tolerations))
+      if (
+        c.nodeTaintsPolicy === 'Honor' &&
+        findUntoleratedTaint(node.spec?.taints, preemptor.spec?.tolerations) !== undefined
+      )
         continue;
       s.add(i, labels[c.topologyKey], delta);
     }
@@ -672,7 +672,7 @@ export class PodTopologySpread
     );
 
     const namespace = podNamespace(pod);
-    const requiredNodeAffinity = requiredNodeAffinityOf(pod);
+    const requiredNodeAffinity = RequiredNodeAffinity.forPod(pod);
     const tolerations = pod.spec?.tolerations;
     const needsCounts = constraints.some((c) => c.topologyKey !== labelHostname);
     if (needsCounts) {
@@ -686,11 +686,11 @@ export class PodTopologySpread
           const c = constraints[i];
           if (c.topologyKey === labelHostname) continue;
           if (c.nodeAffinityPolicy === 'Honor') {
-            affinityMatch ??= requiredNodeAffinity(node);
+            affinityMatch ??= requiredNodeAffinity.matches(node);
             if (!affinityMatch) continue;
           }
           if (c.nodeTaintsPolicy === 'Honor') {
-            taintsTolerated ??= !hasUntoleratedScheduleTaint(node, tolerations);
+            taintsTolerated ??= findUntoleratedTaint(node.spec?.taints, tolerations) === undefined;
             if (!taintsTolerated) continue;
           }
           const value = labels?.[c.topologyKey] ?? '';

@@ -17,7 +17,7 @@ export function podRequesting(
 ): Pod {
   const name = options.name ?? `pod-${++podCounter}`;
   const pod = podFixture({ name, nodeName: options.nodeName });
-  pod.metadata!.uid = `uid-${name}`;
+  pod.metadata = { ...pod.metadata, uid: `uid-${name}` };
   pod.spec!.containers = containers.map((requests, i) => container(`c${i}`, requests));
   if (options.initContainers) {
     pod.spec!.initContainers = options.initContainers.map(({ sidecar, ...requests }, i) => ({

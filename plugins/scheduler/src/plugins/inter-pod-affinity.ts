@@ -265,7 +265,10 @@ export class InterPodAffinity
   constructor(
     private readonly handle: SchedulingFrameworkHandle,
     private readonly args: Required<InterPodAffinityArgs>,
-  ) {}
+  ) {
+    // Ask for the Namespace cache now, so it is synced before the first pod.
+    this.namespaceReader();
+  }
 
   private namespaceReader(): CacheReader<KubeObject> | undefined {
     if (this.namespaces === null) {

@@ -369,6 +369,12 @@ export class PodTopologySpread
     this.defaultConstraints = this.systemDefaulted
       ? systemDefaultTopologySpreadConstraints
       : (args.defaultConstraints ?? []);
+    // Ask for the caches now, so a scheduler that starts its informers after building its plugins has
+    // them synced before the first pod. ReplicationControllers are looked up only when a pod names one:
+    // a control plane that does not serve them would otherwise keep failing to list them.
+    if (this.defaultConstraints.length > 0) {
+      for (const kind of ['services', 'replicasets.apps', 'statefulsets.apps']) this.reader(kind);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

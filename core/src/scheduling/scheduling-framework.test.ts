@@ -434,6 +434,42 @@ describe('SchedulingFramework with nominated pods', () => {
   });
 });
 
+describe('SchedulingFramework PreFilter extensions', () => {
+  it('runs AddPod/RemovePod of non-skipped plugins and names a failing one', async () => {
+    const calls: string[] = [];
+    const extensions = (name: string, fail: boolean) => () => ({
+      addPod: () => {
+        calls.push(`${name}.addPod`);
+        return ok();
+      },
+      removePod: () => {
+        calls.push(`${name}.removePod`);
+        return fail ? SchedulingStatus.unschedulable('cannot') : ok();
+      },
+    });
+    const fw = await framework(
+      [
+        toy('Skipped', {
+          preFilter: () => ({ status: SchedulingStatus.skip() }),
+          preFilterExtensions: extensions('Skipped', false),
+        }),
+        toy('Plain', { preFilter: () => ({ status: ok() }), preFilterExtensions: noExtensions }),
+        toy('Ext', { preFilter: () => ({ status: ok() }), preFilterExtensions: extensions('Ext', true) }),
+      ],
+      { plugins: { preFilter: { enabled: [{ name: 'Skipped' }, { name: 'Plain' }, { name: 'Ext' }] } } },
+    );
+    const state = fw.newCycleState();
+    const snapshot = nodes(1);
+    await fw.runPreFilter(state, pod, snapshot.list());
+    const other = new SchedulerPodInfo(podFixture({ name: 'other' }));
+    expect(fw.runPreFilterExtensionAddPod(state, pod, other, snapshot.list()[0]).isSuccess()).toBe(true);
+    const removed = fw.runPreFilterExtensionRemovePod(state, pod, other, snapshot.list()[0]);
+    expect(removed.code).toBe('Error');
+    expect(removed.plugin).toBe('Ext');
+    expect(calls).toEqual(['Ext.addPod', 'Ext.removePod']);
+  });
+});
+
 describe('SchedulingFramework scoring', () => {
   const scoreBy = (fn: (n: NodeInfo) => number) => (_s: CycleState, _p: Pod, n: NodeInfo) => fn(n);
   const doubling = {

@@ -322,6 +322,16 @@ export const builtinKindDefinitions: readonly KindDefinition[] = [
     subresources: ['status'],
     ...horizontalPodAutoscalerStrategy,
   },
+  // policy/v1: the scheduler's preemption reads disruption budgets.
+  {
+    group: 'policy',
+    version: 'v1',
+    kind: 'PodDisruptionBudget',
+    resource: 'poddisruptionbudgets',
+    namespaced: true,
+    shortNames: ['pdb'],
+    subresources: ['status'],
+  },
   // rbac.authorization.k8s.io/v1: names only need to be one path segment.
   {
     group: 'rbac.authorization.k8s.io',

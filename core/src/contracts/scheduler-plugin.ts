@@ -330,6 +330,31 @@ export interface SchedulingFrameworkHandle {
   rejectWaitingPod(uid: string, plugin: string, message: string): boolean;
   /** Runs every Filter plugin of the profile for `pod` on `nodeInfo` (for preemption's what-ifs). */
   runFilterPlugins(state: CycleState, pod: Pod, nodeInfo: NodeInfo): SchedulingStatus;
+  /**
+   * Runs the profile's PreFilter AddPod extensions: updates `state` (a clone, for what-ifs) as if
+   * `podInfo` were added to `nodeInfo`. Optional (preemption then skips the incremental update).
+   */
+  runPreFilterExtensionAddPod?(
+    state: CycleState,
+    pod: Pod,
+    podInfo: PodInfo,
+    nodeInfo: NodeInfo,
+  ): SchedulingStatus;
+  /**
+   * Runs the profile's PreFilter RemovePod extensions: updates `state` (a clone, for what-ifs) as if
+   * `podInfo` were removed from `nodeInfo`. Optional, as {@link SchedulingFrameworkHandle.runPreFilterExtensionAddPod}.
+   */
+  runPreFilterExtensionRemovePod?(
+    state: CycleState,
+    pod: Pod,
+    podInfo: PodInfo,
+    nodeInfo: NodeInfo,
+  ): SchedulingStatus;
+  /**
+   * The pods nominated to `nodeName` (by an earlier preemption) and not bound yet. Optional: absent means
+   * the scheduler tracks no nominations.
+   */
+  nominatedPodsForNode?(nodeName: string): readonly PodInfo[];
   /** Number of nodes the framework evaluates concurrently. */
   readonly parallelism: number;
   /**

@@ -315,6 +315,11 @@ export class SchedulingFramework {
         return true;
       },
       runFilterPlugins: (state, pod, nodeInfo) => this.runFilterWithNominatedPods(state, pod, nodeInfo),
+      runPreFilterExtensionAddPod: (state, pod, podInfo, nodeInfo) =>
+        this.runPreFilterExtensionAddPod(state, pod, podInfo, nodeInfo),
+      runPreFilterExtensionRemovePod: (state, pod, podInfo, nodeInfo) =>
+        this.runPreFilterExtensionRemovePod(state, pod, podInfo, nodeInfo),
+      nominatedPodsForNode: (nodeName) => this.#nominatedPods?.(nodeName) ?? [],
       ...(options.objectListers ? { objectListers: options.objectListers } : {}),
     };
   }

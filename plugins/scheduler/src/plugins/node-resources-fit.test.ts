@@ -245,6 +245,13 @@ const scoreCases: ScoreCase[] = [
     want: { n1: 15, n2: 50 },
   },
   {
+    name: 'LeastAllocated: pods on the node without requests count 100m CPU and 200Mi memory too',
+    pod: midPod(),
+    existing: [podRequesting([{}], { nodeName: 'n1' })],
+    // n1: cpu (4000-3100)/4000 → 22; memory 5000 + 200Mi is beyond 10000 → 0; (22+0)/2 → 11.
+    want: { n1: 11, n2: 50 },
+  },
+  {
     name: 'LeastAllocated: containers without requests count 100m CPU and 200Mi memory',
     pod: podRequesting([{}]),
     nodes: [nodeWith('n1', { cpu: '4', memory: '1Gi' })],

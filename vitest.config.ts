@@ -30,6 +30,7 @@ export default defineConfig({
       project('store-etcd', 'plugins/store-etcd'),
       project('scheduler', 'plugins/scheduler'),
       project('single-node', 'starters/single-node'),
+      project('custom-scheduler', 'starters/custom-scheduler'),
       project('e2e', 'test'),
     ],
   },

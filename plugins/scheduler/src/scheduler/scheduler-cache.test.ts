@@ -53,11 +53,11 @@ describe('SchedulerCache', () => {
     // Not expired: its binding has not finished (it may be waiting at Permit).
     expect(requestedCpu(cache, 'n1')).toBe(1000);
     cache.finishBinding(pod('a', '1'));
-    await clock.advance(29_999);
+    await clock.advance(29_000);
     cache.beginCycle();
     cache.endCycle();
     expect(requestedCpu(cache, 'n1')).toBe(1000);
-    await clock.advance(1);
+    await clock.advance(1000);
     cache.beginCycle();
     cache.endCycle();
     expect(requestedCpu(cache, 'n1')).toBe(0);

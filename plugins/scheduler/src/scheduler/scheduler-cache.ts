@@ -56,8 +56,11 @@ export class SchedulerCache {
   private readonly pods = new Map<string, PodState>();
   /** Pods bound to nodes the cache does not know (yet): added when the node arrives. */
   private readonly orphans = new Map<string, Map<string, Pod>>();
+  /** Assumed pods whose binding finished: the only ones that can expire. */
+  private readonly expiring = new Set<string>();
   private pending: Array<() => void> = [];
   private inCycle = false;
+  private lastCleanup = Number.NEGATIVE_INFINITY;
   private current: SchedulingSnapshot | undefined;
 
   constructor(options: SchedulerCacheOptions = {}) {
@@ -72,7 +75,12 @@ export class SchedulerCache {
    */
   beginCycle(): SchedulingSnapshot {
     this.flush();
-    this.cleanupExpiredAssumedPods();
+    // Expiry is a safety net measured in minutes: checking once a second is plenty (as upstream).
+    const now = this.clock.now();
+    if (now - this.lastCleanup >= 1000) {
+      this.lastCleanup = now;
+      this.cleanupExpiredAssumedPods();
+    }
     this.inCycle = true;
     return this.snapshot();
   }
@@ -119,7 +127,9 @@ export class SchedulerCache {
   finishBinding(pod: Pod): void {
     this.apply(() => {
       const state = this.pods.get(podKey(pod));
-      if (state?.assumed) state.deadline = this.clock.now() + this.ttlMs;
+      if (!state?.assumed) return;
+      state.deadline = this.clock.now() + this.ttlMs;
+      this.expiring.add(podKey(pod));
     });
   }
 
@@ -184,9 +194,16 @@ export class SchedulerCache {
 
   /** Drops assumed pods whose binding finished longer than the TTL ago without being observed. */
   cleanupExpiredAssumedPods(): void {
+    if (this.expiring.size === 0) return;
     const now = this.clock.now();
-    for (const [key, state] of this.pods) {
-      if (!state.assumed || state.deadline === undefined || state.deadline > now) continue;
+    for (const key of this.expiring) {
+      const state = this.pods.get(key);
+      if (!state?.assumed) {
+        this.expiring.delete(key);
+        continue;
+      }
+      if (state.deadline === undefined || state.deadline > now) continue;
+      this.expiring.delete(key);
       this.logger?.warn(
         { pod: `${state.pod.metadata?.namespace}/${state.pod.metadata?.name}`, node: state.nodeName },
         'assumed pod expired: its binding was never observed',

@@ -11,6 +11,7 @@ function exponentialBuckets(start: number, factor: number, count: number): numbe
 }
 
 const queueReporters = new WeakMap<MetricsRegistry, Set<() => PendingPodCounts>>();
+const pluginFlushers = new WeakMap<MetricsRegistry, Set<() => void>>();
 
 function reuse<T extends Metric>(registry: MetricsRegistry, name: string, create: () => T): T {
   // Several schedulers may report into one registry (tests); prom-client refuses a second registration.
@@ -31,6 +32,8 @@ export class SchedulerMetrics {
   readonly pendingPods: Gauge<'queue'>;
   readonly pluginDuration: Histogram<'plugin' | 'extension_point' | 'status'>;
   private readonly queues: Set<() => PendingPodCounts>;
+  private buffered: { plugin: string; extension_point: string; status: string; seconds: number }[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(registry: MetricsRegistry) {
     const registers = [registry];
@@ -65,6 +68,11 @@ export class SchedulerMetrics {
     }
     this.queues = queues;
     const reporters = queues;
+    let flushers = pluginFlushers.get(registry);
+    if (!flushers) {
+      flushers = new Set();
+      pluginFlushers.set(registry, flushers);
+    }
     this.pendingPods = reuse(
       registry,
       'scheduler_pending_pods',
@@ -97,8 +105,12 @@ export class SchedulerMetrics {
           labelNames: ['plugin', 'extension_point', 'status'],
           buckets: exponentialBuckets(0.00001, 1.5, 20),
           registers,
+          collect(): void {
+            for (const flush of flushers) flush();
+          },
         }),
     );
+    flushers.add(() => this.flushPluginObservations());
   }
 
   /** Reports this queue's counts in `scheduler_pending_pods`; returns the function that stops it. */
@@ -113,8 +125,27 @@ export class SchedulerMetrics {
     this.attemptDuration.observe({ result, profile }, seconds);
   }
 
-  /** One plugin call of a sampled cycle. */
+  /**
+   * One plugin call of a sampled cycle. Buffered, as upstream's asynchronous recorder does: at most
+   * {@link pluginObservationBufferSize} calls are kept between flushes (once a second, and at every
+   * scrape) and the rest are dropped, so a sampled cycle over thousands of nodes costs the hot path
+   * almost nothing.
+   */
   observePlugin(plugin: string, extensionPoint: string, status: string, seconds: number): void {
-    this.pluginDuration.observe({ plugin, extension_point: extensionPoint, status }, seconds);
+    if (this.buffered.length >= pluginObservationBufferSize) return;
+    this.buffered.push({ plugin, extension_point: extensionPoint, status, seconds });
+    this.flushTimer ??= setTimeout(() => this.flushPluginObservations(), 1000).unref();
+  }
+
+  /** Moves buffered plugin observations into the histogram. */
+  flushPluginObservations(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const buffered = this.buffered;
+    this.buffered = [];
+    for (const { seconds, ...labels } of buffered) this.pluginDuration.observe(labels, seconds);
   }
 }
+
+/** How many plugin observations are kept between flushes (upstream's buffer size). @category Scheduler */
+export const pluginObservationBufferSize = 1000;

@@ -25,61 +25,65 @@ const running = (name: string, node: string, cpu: string, memory: string) =>
 const pod = podFixture({ name: 'web', requests: { cpu: '1', memory: '2Gi' } });
 const reservedPool: NodeLabelPackingArgs = { labelKey: 'node-pool', preferredValues: ['reserved'] };
 
-describeSchedulingPluginTable('NodeLabelPacking scores (normalized, best node 100)', nodeLabelPackingRegistration, [
-  {
-    name: 'empty pool nodes tie; nodes outside the pool score 0',
-    nodes,
-    pod,
-    args: reservedPool,
-    want: { 'reserved-a': 100, 'reserved-b': 100, 'spot-a': 0, plain: 0 },
-  },
-  {
-    // reserved-b: (2+1)/4 CPU = 75 %, (2+4)/8 memory = 75 % → 101 + 75 = 176 (the best);
-    // reserved-a: 25 %, 25 % → 101 + 25 = 126 → 126 × 100 / 176 = 71.
-    name: 'the fuller pool node wins (packing)',
-    nodes,
-    pods: [running('db', 'reserved-b', '2', '4Gi')],
-    pod,
-    args: reservedPool,
-    want: { 'reserved-a': 71, 'reserved-b': 100, 'spot-a': 0, plain: 0 },
-  },
-  {
-    // Any value of the label counts: the spot node (3 CPU + the pod's 1 = 100 %) is the fullest.
-    name: 'without preferredValues any value of the label counts',
-    nodes,
-    pods: [running('batch', 'spot-a', '3', '6Gi')],
-    pod,
-    args: { labelKey: 'node-pool' },
-    want: { 'reserved-a': 62, 'reserved-b': 62, 'spot-a': 100, plain: 0 },
-  },
-  {
-    // reserved is tier 2 (202 + 25 = 227), spot tier 1 (101 + 100 = 201 → 88): a more preferred value
-    // beats a fuller node of a less preferred one.
-    name: 'an earlier preferred value always ranks above a later one',
-    nodes,
-    pods: [running('batch', 'spot-a', '3', '6Gi')],
-    pod,
-    args: { labelKey: 'node-pool', preferredValues: ['reserved', 'spot'] },
-    want: { 'reserved-a': 100, 'reserved-b': 100, 'spot-a': 88, plain: 0 },
-  },
-  {
-    // Best-effort pods count 100m CPU / 200Mi, like the default plugins' non-zero requests:
-    // reserved-b 101 + 52 = 153, reserved-a 101 + 2 = 103 → 67.
-    name: 'a pod without requests still packs',
-    nodes,
-    pods: [running('db', 'reserved-b', '2', '4Gi')],
-    pod: podFixture({ name: 'best-effort' }),
-    args: reservedPool,
-    want: { 'reserved-a': 67, 'reserved-b': 100, 'spot-a': 0, plain: 0 },
-  },
-  {
-    name: 'no feasible node in the pool: PreScore skips, every node 0',
-    nodes,
-    pod,
-    args: { labelKey: 'node-pool', preferredValues: ['gpu'] },
-    want: { 'reserved-a': 0, 'reserved-b': 0, 'spot-a': 0, plain: 0 },
-  },
-]);
+describeSchedulingPluginTable(
+  'NodeLabelPacking scores (normalized, best node 100)',
+  nodeLabelPackingRegistration,
+  [
+    {
+      name: 'empty pool nodes tie; nodes outside the pool score 0',
+      nodes,
+      pod,
+      args: reservedPool,
+      want: { 'reserved-a': 100, 'reserved-b': 100, 'spot-a': 0, plain: 0 },
+    },
+    {
+      // reserved-b: (2+1)/4 CPU = 75 %, (2+4)/8 memory = 75 % → 101 + 75 = 176 (the best);
+      // reserved-a: 25 %, 25 % → 101 + 25 = 126 → 126 × 100 / 176 = 71.
+      name: 'the fuller pool node wins (packing)',
+      nodes,
+      pods: [running('db', 'reserved-b', '2', '4Gi')],
+      pod,
+      args: reservedPool,
+      want: { 'reserved-a': 71, 'reserved-b': 100, 'spot-a': 0, plain: 0 },
+    },
+    {
+      // Any value of the label counts: the spot node (3 CPU + the pod's 1 = 100 %) is the fullest.
+      name: 'without preferredValues any value of the label counts',
+      nodes,
+      pods: [running('batch', 'spot-a', '3', '6Gi')],
+      pod,
+      args: { labelKey: 'node-pool' },
+      want: { 'reserved-a': 62, 'reserved-b': 62, 'spot-a': 100, plain: 0 },
+    },
+    {
+      // reserved is tier 2 (202 + 25 = 227), spot tier 1 (101 + 100 = 201 → 88): a more preferred value
+      // beats a fuller node of a less preferred one.
+      name: 'an earlier preferred value always ranks above a later one',
+      nodes,
+      pods: [running('batch', 'spot-a', '3', '6Gi')],
+      pod,
+      args: { labelKey: 'node-pool', preferredValues: ['reserved', 'spot'] },
+      want: { 'reserved-a': 100, 'reserved-b': 100, 'spot-a': 88, plain: 0 },
+    },
+    {
+      // Best-effort pods count 100m CPU / 200Mi, like the default plugins' non-zero requests:
+      // reserved-b 101 + 52 = 153, reserved-a 101 + 2 = 103 → 67.
+      name: 'a pod without requests still packs',
+      nodes,
+      pods: [running('db', 'reserved-b', '2', '4Gi')],
+      pod: podFixture({ name: 'best-effort' }),
+      args: reservedPool,
+      want: { 'reserved-a': 67, 'reserved-b': 100, 'spot-a': 0, plain: 0 },
+    },
+    {
+      name: 'no feasible node in the pool: PreScore skips, every node 0',
+      nodes,
+      pod,
+      args: { labelKey: 'node-pool', preferredValues: ['gpu'] },
+      want: { 'reserved-a': 0, 'reserved-b': 0, 'spot-a': 0, plain: 0 },
+    },
+  ],
+);
 
 describe('NodeLabelPacking', () => {
   it('scores only the feasible nodes it is given', async () => {
@@ -97,7 +101,10 @@ describe('NodeLabelPacking', () => {
     [undefined, 'labelKey: Required value'],
     [{}, 'labelKey: Required value'],
     [{ labelKey: 'not a key!' }, 'labelKey: Invalid value: "not a key!"'],
-    [{ labelKey: 'node-pool', preferredValues: 'reserved' }, 'preferredValues: Invalid value: "reserved": must be a list'],
+    [
+      { labelKey: 'node-pool', preferredValues: 'reserved' },
+      'preferredValues: Invalid value: "reserved": must be a list',
+    ],
     [{ labelKey: 'node-pool', preferredValues: ['a', 'a'] }, 'preferredValues[1]: Duplicate value: "a"'],
     [{ labelKey: 'node-pool', weight: 3 }, 'weight: unknown field "weight"'],
   ])('rejects args %j naming the field', async (args, message) => {
@@ -148,7 +155,14 @@ describe('NodeLabelPacking in the default profile', () => {
 
   it('still places the pod outside the pool when the pool is full (it scores, never filters)', async () => {
     const full = [running('big-a', 'reserved-a', '4', '1Gi'), running('big-b', 'reserved-b', '4', '1Gi')];
-    const result = await runProfile({ nodes, pods: full, pod, registry, profile: withPacking, defaultProfile });
+    const result = await runProfile({
+      nodes,
+      pods: full,
+      pod,
+      registry,
+      profile: withPacking,
+      defaultProfile,
+    });
     expect(result.status.code).toBe('Success');
     expect(['spot-a', 'plain']).toContain(result.selected);
     expect(result.statuses['reserved-a'].message()).toBe('Insufficient cpu');

@@ -4,7 +4,9 @@ import {
   type FilterPlugin,
   leaderElectionModule,
   MetricsRegistry,
+  type PermitPlugin,
   type SchedulerPlugin,
+  type SchedulingFrameworkHandle,
   SchedulingStatus,
   type Store,
 } from '@cpkit/core';
@@ -131,19 +133,14 @@ describe('Scheduler with the default plugins', () => {
       const found = await events(client, 'huge', 'FailedScheduling');
       return found.length > 0 ? found : undefined;
     }, 'the FailedScheduling event');
-    expect(failed[0]).toMatchObject({
-      type: 'Warning',
-      message: '0/1 nodes are available: 1 Insufficient cpu.',
-    });
+    // DefaultPreemption (when registered) appends its own upstream-style sentence.
+    expect(failed[0].type).toBe('Warning');
+    expect(failed[0].message).toMatch(/^0\/1 nodes are available: 1 Insufficient cpu\.( preemption: .*)?$/);
     const condition = await eventually(
       async () => (await getPod(client, 'huge')).status?.conditions?.find((c) => c.type === 'PodScheduled'),
       'the PodScheduled condition',
     );
-    expect(condition).toMatchObject({
-      status: 'False',
-      reason: 'Unschedulable',
-      message: '0/1 nodes are available: 1 Insufficient cpu.',
-    });
+    expect(condition).toMatchObject({ status: 'False', reason: 'Unschedulable', message: failed[0].message });
     expect(plane.controlPlane.get<Scheduler>(Scheduler).pendingPods().unschedulable).toBe(1);
     expect(
       await metricValue(plane, 'scheduler_schedule_attempts_total', { result: 'unschedulable' }),
@@ -242,6 +239,64 @@ describe('Scheduler failures', () => {
     expect(condition?.reason).toBe('SchedulerError');
     expect(await boundNode(client, 'p')).toBe('n1');
     expect(await metricValue(plane, 'scheduler_schedule_attempts_total', { result: 'error' })).toBe(1);
+  });
+
+  it('holds a pod at Permit, rejects it on timeout, and binds it once allowed', async () => {
+    let handle: SchedulingFrameworkHandle | undefined;
+    let waits = 0;
+    const gate: SchedulerPlugin = {
+      name: 'Gate',
+      factory: (_args, h): PermitPlugin => {
+        handle = h;
+        return {
+          name: 'Gate',
+          permit: () => ({ status: SchedulingStatus.wait(), timeoutMs: ++waits === 1 ? 50 : 60_000 }),
+        };
+      },
+    };
+    const { client } = await start({
+      registrations: [gate],
+      config: { profiles: [{ plugins: { permit: { enabled: [{ name: 'Gate' }] } } }] },
+    });
+    await createNode(client, nodeFixture({ name: 'n1' }));
+    const created = await client.create(podFixture({ name: 'held' }));
+    const failed = await eventually(async () => {
+      const found = await events(client, 'held', 'FailedScheduling');
+      return found.length > 0 ? found : undefined;
+    }, 'the timeout rejection');
+    expect(failed[0].message).toBe('rejected due to timeout after waiting 50ms at plugin Gate');
+    // A rejected pod waits for a cluster event that could help, as upstream's: add a node.
+    await createNode(client, nodeFixture({ name: 'n2' }));
+    const waiting = await eventually(
+      async () => handle?.getWaitingPod(String(created.metadata?.uid)),
+      'the pod to wait at Permit again',
+    );
+    expect((await getPod(client, 'held')).spec?.nodeName).toBeUndefined();
+    waiting.allow('Gate');
+    expect(['n1', 'n2']).toContain(await boundNode(client, 'held'));
+  });
+
+  it('keeps a gated pod out of scheduling without FailedScheduling events', async () => {
+    const plane = await start();
+    const { client } = plane;
+    await createNode(client, nodeFixture({ name: 'n1' }));
+    await client.create({
+      ...podFixture({ name: 'gated' }),
+      spec: {
+        ...podFixture({ name: 'gated' }).spec,
+        containers: podFixture({ name: 'gated' }).spec?.containers ?? [],
+        schedulingGates: [{ name: 'example.com/wait' }],
+      },
+    });
+    await eventually(
+      async () => (plane.controlPlane.get<Scheduler>(Scheduler).pendingPods().gated === 1 ? true : undefined),
+      'the pod to be gated',
+    );
+    expect(await metricValue(plane, 'scheduler_pending_pods', { queue: 'gated' })).toBe(1);
+    expect(await events(client, 'gated', 'FailedScheduling')).toEqual([]);
+    expect(await metricValue(plane, 'scheduler_schedule_attempts_total', { result: 'unschedulable' })).toBe(
+      0,
+    );
   });
 
   it('fails the wiring when a profile names an unknown plugin, naming the field', async () => {

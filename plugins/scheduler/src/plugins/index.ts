@@ -12,6 +12,7 @@ import {
   type SchedulingProfile,
 } from '@cpkit/core';
 import { defaultBinderRegistration } from './default-binder.js';
+import { defaultPreemptionRegistration } from './default-preemption.js';
 import { imageLocalityRegistration } from './image-locality.js';
 import { interPodAffinityRegistration } from './inter-pod-affinity.js';
 import { nodeAffinityRegistration } from './node-affinity.js';
@@ -27,6 +28,7 @@ import { taintTolerationRegistration } from './taint-toleration.js';
 
 export * from './default-binder.js';
 export * from './default-normalize-score.js';
+export * from './default-preemption.js';
 export * from './image-locality.js';
 export * from './inter-pod-affinity.js';
 export * from './node-affinity.js';
@@ -62,6 +64,7 @@ export const defaultPluginRegistrations: readonly SchedulerPlugin[] = [
   nodeResourcesBalancedAllocationRegistration,
   imageLocalityRegistration,
   defaultBinderRegistration,
+  defaultPreemptionRegistration,
 ];
 
 /**

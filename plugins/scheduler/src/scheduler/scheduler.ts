@@ -58,6 +58,7 @@ interface RunState {
   readonly pendingWork: Set<Promise<void>>;
   stopReporting: () => void;
   loop?: Promise<void>;
+  shutDown?: boolean;
 }
 
 function invalidConfiguration(causes: StatusCause[]): StatusError {
@@ -176,8 +177,10 @@ export class Scheduler implements Runnable {
   }
 
   async start(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
     const frameworks = await this.buildFrameworks();
     this.checkQueueSort(frameworks);
+    if (signal.aborted) return;
     const config = this.options.configuration ?? {};
     const [first] = frameworks.values();
     const queue = new SchedulingQueue({
@@ -214,11 +217,18 @@ export class Scheduler implements Runnable {
       nodes.events$.subscribe((event) => this.onNodeEvent(run, event)),
       pods.events$.subscribe((event) => this.onPodEvent(run, event)),
     );
+    signal.addEventListener('abort', () => this.shutdown(run), { once: true });
     void nodes.start(signal);
     void pods.start(signal);
-    await Promise.all([nodes.synced(), pods.synced()]);
-
-    signal.addEventListener('abort', () => this.shutdown(run), { once: true });
+    // Stopped before the caches synced (leadership lost at once): nothing to schedule.
+    const aborted = new Promise<void>((resolve) =>
+      signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+    await Promise.race([Promise.all([nodes.synced(), pods.synced()]), aborted]);
+    if (signal.aborted) {
+      this.shutdown(run);
+      return;
+    }
     run.loop = this.loop(run);
     this.logger.info({ profiles: [...frameworks.keys()] }, 'scheduler started');
   }
@@ -256,6 +266,8 @@ export class Scheduler implements Runnable {
   }
 
   private shutdown(run: RunState): void {
+    if (run.shutDown) return;
+    run.shutDown = true;
     run.queue.close();
     run.stopReporting();
     for (const subscription of run.subscriptions) subscription.unsubscribe();

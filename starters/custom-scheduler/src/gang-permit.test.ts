@@ -23,8 +23,9 @@ const nodes = [nodeFixture({ name: 'n1' }), nodeFixture({ name: 'n2' }), nodeFix
 /** A member of gang `gang` needing `minMember` members (no annotation when undefined). */
 function member(name: string, gang: string | undefined, minMember?: string, namespace = 'default'): Pod {
   const pod = podFixture({ name, namespace, labels: gang ? { [PodGroupLabel]: gang } : {} });
-  pod.metadata!.uid = `uid-${namespace}-${name}`;
-  if (minMember !== undefined) pod.metadata!.annotations = { [PodGroupMinMemberAnnotation]: minMember };
+  // uid is read-only in kubernetes-types (the server sets it); the waiting-pod key is the uid.
+  pod.metadata = { ...pod.metadata, uid: `uid-${namespace}-${name}` };
+  if (minMember !== undefined) pod.metadata.annotations = { [PodGroupMinMemberAnnotation]: minMember };
   return pod;
 }
 

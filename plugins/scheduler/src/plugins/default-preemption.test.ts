@@ -85,7 +85,7 @@ function pod(
   extra: { labels?: Record<string, string>; startTime?: string } = {},
 ): Pod {
   const p = podFixture({ name, requests: { cpu }, priority, nodeName, labels: extra.labels });
-  p.metadata!.uid = `uid-${name}`;
+  p.metadata = { ...p.metadata, uid: `uid-${name}` };
   if (extra.startTime) (p as { status?: object }).status = { phase: 'Running', startTime: extra.startTime };
   return p;
 }
@@ -250,7 +250,7 @@ describe('DefaultPreemption victim selection', () => {
 
   it('a pod nominated to a node where its victims still terminate waits instead of preempting again', async () => {
     const terminating = pod('low', '1', 1, 'n1');
-    terminating.metadata!.deletionTimestamp = '2026-01-01T11:59:00Z';
+    terminating.metadata = { ...terminating.metadata, deletionTimestamp: '2026-01-01T11:59:00Z' };
     (terminating as { status?: object }).status = {
       conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' }],
     };
@@ -268,7 +268,7 @@ describe('DefaultPreemption victim selection', () => {
   });
 
   it('treats PodDisruptionBudgets as absent when the server does not serve them', async () => {
-    const api = recordingApiClient([], errors.notFound('poddisruptionbudgets.policy', ''));
+    const api = recordingApiClient([], errors.notFound({ resource: 'poddisruptionbudgets', group: 'policy' }));
     const result = await preempt([node('n1', '1')], [pod('low', '1', 1, 'n1')], pod('high', '1', 10), api);
     expect(result.nominatedNodeName).toBe('n1');
   });

@@ -44,11 +44,9 @@ const childScript = join(dirname(fileURLToPath(import.meta.url)), 'scheduler', '
 function runChild(workload: WorkloadName, mode: 'scheduler' | 'ceiling'): Promise<WorkloadResult> {
   const nodeFlags = [...process.execArgv];
   if (mode === 'scheduler' && flags['cpu-prof']) {
-    nodeFlags.push(
-      '--cpu-prof',
-      `--cpu-prof-dir=${resolve(flags['cpu-prof'])}`,
-      `--cpu-prof-name=${workload}-${Date.now()}.cpuprofile`,
-    );
+    // One directory per workload: the tsx loader's worker thread writes a profile of its own (the
+    // larger file is the main thread's).
+    nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${resolve(flags['cpu-prof'], workload)}`);
   }
   const args = [
     ...nodeFlags,

@@ -209,6 +209,31 @@ describe('Scheduler with the default plugins', () => {
   });
 });
 
+describe('Scheduler with preemption', () => {
+  it('preempts a lower-priority pod, nominates the node, and binds there once the victim is gone', async () => {
+    const { client } = await start();
+    await createNode(client, nodeFixture({ name: 'n1', capacity: { cpu: '1', memory: '4Gi', pods: '110' } }));
+    await client.create(podFixture({ name: 'low', priority: 0, requests: { cpu: '800m' } }));
+    expect(await boundNode(client, 'low')).toBe('n1');
+    await client.create(podFixture({ name: 'high', priority: 1000, requests: { cpu: '800m' } }));
+    const nominated = await eventually(
+      async () => (await getPod(client, 'high')).status?.nominatedNodeName,
+      'the nomination',
+    );
+    expect(nominated).toBe('n1');
+    // Without a node agent the victim stays terminating: finish its deletion as a kubelet would.
+    const victim = await eventually(async () => {
+      const low = await getPod(client, 'low').catch(() => undefined);
+      return low === undefined || low.metadata?.deletionTimestamp ? true : undefined;
+    }, 'the victim to be deleted');
+    expect(victim).toBe(true);
+    await client
+      .delete('pods', 'low', { namespace: 'default', gracePeriodSeconds: 0 })
+      .catch(() => undefined);
+    expect(await boundNode(client, 'high')).toBe('n1');
+  });
+});
+
 describe('Scheduler failures', () => {
   it('turns a throwing plugin into a FailedScheduling error and retries with backoff', async () => {
     let calls = 0;

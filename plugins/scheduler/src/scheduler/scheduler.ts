@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 import {
   type ApiClient,
+  type CacheReader,
   type Clock,
   type CycleState,
   DefaultSchedulerName,
   fitErrorMessage,
   type InformerEvent,
   isStatusError,
+  type KindReference,
+  type KubeObject,
   type Logger,
   type MetricsRegistry,
   PluginRegistry,
@@ -14,9 +17,12 @@ import {
   type Runnable,
   resolveSchedulingProfile,
   type SchedulerPlugin,
+  SchedulerPodInfo,
   SchedulingFramework,
+  type SchedulingObjectListers,
   type SchedulingProfile,
   SchedulingStatus,
+  type SharedInformer,
   SharedInformerFactory,
   type StatusCause,
   StatusError,
@@ -60,6 +66,8 @@ interface RunState {
   loop?: Promise<void>;
   shutDown?: boolean;
 }
+
+const noPodInfos: readonly SchedulerPodInfo[] = Object.freeze([]);
 
 function invalidConfiguration(causes: StatusCause[]): StatusError {
   const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ');
@@ -178,7 +186,23 @@ export class Scheduler implements Runnable {
 
   async start(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
-    const frameworks = await this.buildFrameworks();
+    const factory =
+      this.options.informerFactory ??
+      new SharedInformerFactory(this.options.apiClient, { clock: this.clock });
+    // Caches plugins ask for (Services, ReplicaSets, Namespaces, ...) run while the scheduler runs and
+    // must sync before the first pod, like the scheduler's own.
+    const handedOut = new Set<SharedInformer<KubeObject>>();
+    const objectListers: SchedulingObjectListers = {
+      forKind: <T extends KubeObject = KubeObject>(kind: KindReference): CacheReader<T> => {
+        const informer = factory.forKind(kind);
+        if (!handedOut.has(informer)) {
+          handedOut.add(informer);
+          void informer.start(signal);
+        }
+        return informer as unknown as CacheReader<T>;
+      },
+    };
+    const frameworks = await this.buildFrameworks(objectListers);
     this.checkQueueSort(frameworks);
     if (signal.aborted) return;
     const config = this.options.configuration ?? {};
@@ -208,9 +232,22 @@ export class Scheduler implements Runnable {
     };
     this.run = run;
 
-    const factory =
-      this.options.informerFactory ??
-      new SharedInformerFactory(this.options.apiClient, { clock: this.clock });
+    // Filter sees the pods nominated to a node (by preemption) of equal or higher priority there.
+    const podInfos = new WeakMap<Pod, SchedulerPodInfo>();
+    const nominated = (nodeName: string): readonly SchedulerPodInfo[] => {
+      const pods = queue.nominatedPodsForNode(nodeName);
+      if (pods.length === 0) return noPodInfos;
+      return pods.map((pod) => {
+        let info = podInfos.get(pod);
+        if (!info) {
+          info = new SchedulerPodInfo(pod);
+          podInfos.set(pod, info);
+        }
+        return info;
+      });
+    };
+    for (const framework of frameworks.values()) framework.setNominatedPods(nominated);
+
     const nodes = factory.forKind<Node>({ group: '', version: 'v1', kind: 'Node' });
     const pods = factory.forKind<Pod>({ group: '', version: 'v1', kind: 'Pod' });
     run.subscriptions.push(
@@ -224,7 +261,8 @@ export class Scheduler implements Runnable {
     const aborted = new Promise<void>((resolve) =>
       signal.addEventListener('abort', () => resolve(), { once: true }),
     );
-    await Promise.race([Promise.all([nodes.synced(), pods.synced()]), aborted]);
+    const syncs = [nodes, pods, ...handedOut].map((informer) => informer.synced());
+    await Promise.race([Promise.all(syncs), aborted]);
     if (signal.aborted) {
       this.shutdown(run);
       return;
@@ -242,7 +280,9 @@ export class Scheduler implements Runnable {
 
   // ---------------------------------------------------------------------------------------------
 
-  private async buildFrameworks(): Promise<Map<string, SchedulingFramework>> {
+  private async buildFrameworks(
+    objectListers: SchedulingObjectListers,
+  ): Promise<Map<string, SchedulingFramework>> {
     const config = this.options.configuration ?? {};
     const frameworks = new Map<string, SchedulingFramework>();
     for (const [index, profile] of this.profiles.entries()) {
@@ -258,6 +298,7 @@ export class Scheduler implements Runnable {
         logger: this.logger.child({ profile: profile.schedulerName ?? DefaultSchedulerName }),
         clock: this.clock,
         parallelism: config.parallelism,
+        objectListers,
         observer: (o) => this.metrics.observePlugin(o.plugin, o.extensionPoint, o.status, o.durationSeconds),
       });
       frameworks.set(framework.schedulerName, framework);

@@ -65,6 +65,7 @@ describe('defaultProfile', () => {
       'NodeResourcesFit:1',
       'PodTopologySpread:2',
       'InterPodAffinity:2',
+      'DefaultPreemption',
       'NodeResourcesBalancedAllocation:1',
     ]);
   });

@@ -41,7 +41,13 @@ const logger = createLogger({
   name: 'cpkit-custom-scheduler',
   // Readable lines at a terminal; JSON (one object per line) when piped to a log collector.
   destination: process.stdout.isTTY
-    ? pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name', sync: true })
+    ? pretty({
+        colorize: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,name',
+        singleLine: true,
+        sync: true,
+      })
     : undefined,
 });
 

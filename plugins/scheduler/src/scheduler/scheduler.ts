@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { setMaxListeners } from 'node:events';
 import {
   type ApiClient,
   type CacheReader,
@@ -184,8 +185,14 @@ export class Scheduler implements Runnable {
     return this.run?.queue.pendingCounts() ?? { active: 0, backoff: 0, unschedulable: 0, gated: 0 };
   }
 
-  async start(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
+  async start(stop: AbortSignal): Promise<void> {
+    if (stop.aborted) return;
+    // One listener on the caller's signal; ours carries one per informer (the plugins' included) and
+    // per waiting pop, more than Node's default of 10 before it warns.
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    stop.addEventListener('abort', () => controller.abort(), { once: true });
+    const signal = controller.signal;
     const factory =
       this.options.informerFactory ??
       new SharedInformerFactory(this.options.apiClient, { clock: this.clock });
@@ -254,13 +261,19 @@ export class Scheduler implements Runnable {
       nodes.events$.subscribe((event) => this.onNodeEvent(run, event)),
       pods.events$.subscribe((event) => this.onPodEvent(run, event)),
     );
-    signal.addEventListener('abort', () => this.shutdown(run), { once: true });
-    void nodes.start(signal);
-    void pods.start(signal);
     // Stopped before the caches synced (leadership lost at once): nothing to schedule.
     const aborted = new Promise<void>((resolve) =>
-      signal.addEventListener('abort', () => resolve(), { once: true }),
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.shutdown(run);
+          resolve();
+        },
+        { once: true },
+      ),
     );
+    void nodes.start(signal);
+    void pods.start(signal);
     const syncs = [nodes, pods, ...handedOut].map((informer) => informer.synced());
     await Promise.race([Promise.all(syncs), aborted]);
     if (signal.aborted) {

@@ -68,7 +68,8 @@ function cachedParse(
   cache: Map<string, number>,
   text: string | number,
   milli: boolean,
-  field: () => string,
+  fieldPath: string,
+  name: string,
 ): number {
   const key = String(text);
   const cached = cache.get(key);
@@ -78,9 +79,8 @@ function cachedParse(
     quantity = Quantity.parse(text);
   } catch (error) {
     const why = error instanceof StatusError ? error.message : String(error);
-    throw errors.badRequest(`${field()}: ${why}`, [
-      { reason: 'FieldValueInvalid', message: why, field: field() },
-    ]);
+    const field = `${fieldPath}.${name}`;
+    throw errors.badRequest(`${field}: ${why}`, [{ reason: 'FieldValueInvalid', message: why, field }]);
   }
   const parsed = milli ? quantity.milliValue() : quantity.value();
   if (cache.size >= maxCachedQuantities) cache.clear();
@@ -110,22 +110,23 @@ function addResourceList(
 ): void {
   for (const name in list) {
     const text = list[name];
-    const field = (): string => `${fieldPath}.${name}`;
+    // The field path is only built on error: this runs for every pod and node the cache sees.
     switch (name) {
       case 'cpu':
-        target.milliCPU += cachedParse(milliCache, text, true, field);
+        target.milliCPU += cachedParse(milliCache, text, true, fieldPath, name);
         break;
       case 'memory':
-        target.memory += cachedParse(valueCache, text, false, field);
+        target.memory += cachedParse(valueCache, text, false, fieldPath, name);
         break;
       case 'ephemeral-storage':
-        target.ephemeralStorage += cachedParse(valueCache, text, false, field);
+        target.ephemeralStorage += cachedParse(valueCache, text, false, fieldPath, name);
         break;
       case 'pods':
-        target.pods += cachedParse(valueCache, text, false, field);
+        target.pods += cachedParse(valueCache, text, false, fieldPath, name);
         break;
       default:
-        target.scalar[name] = (target.scalar[name] ?? 0) + cachedParse(valueCache, text, false, field);
+        target.scalar[name] =
+          (target.scalar[name] ?? 0) + cachedParse(valueCache, text, false, fieldPath, name);
     }
   }
 }

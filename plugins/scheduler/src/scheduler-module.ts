@@ -10,7 +10,7 @@ import {
   SharedInformerFactory,
 } from '@cpkit/core';
 import { defaultPluginRegistrations, defaultProfileFor } from './plugins/index.js';
-import { Scheduler } from './scheduler/scheduler.js';
+import { Scheduler, SchedulerPluginCheck } from './scheduler/scheduler.js';
 import {
   loadSchedulerConfigurationSync,
   type SchedulerConfiguration,
@@ -74,9 +74,14 @@ export function schedulerModule(options: SchedulerModuleOptions = {}): Container
             ? container.get<SharedInformerFactory>(SharedInformerFactory)
             : undefined,
           assumedPodTtlMs: options.assumedPodTtlMs,
+          dependsOn: ['system-namespaces', 'scheduler-plugin-check'],
         });
       })
       .inSingletonScope();
     bind(Runnable).toService(Scheduler);
+    bind(SchedulerPluginCheck)
+      .toDynamicValue(({ container }) => new SchedulerPluginCheck(container.get(Scheduler)))
+      .inSingletonScope();
+    bind(Runnable).toService(SchedulerPluginCheck);
   });
 }

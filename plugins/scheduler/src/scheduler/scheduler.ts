@@ -7,6 +7,7 @@ import {
   type CycleState,
   DefaultSchedulerName,
   fitErrorMessage,
+  IndexedCache,
   type InformerEvent,
   isStatusError,
   type KindReference,
@@ -162,6 +163,18 @@ export class Scheduler implements Runnable {
       }
     }
     if (causes.length > 0) throw invalidConfiguration(causes);
+  }
+
+  /**
+   * Builds every profile's plugins once, on caches that stay empty, and drops them: plugin factories
+   * check their arguments, and this way a bad argument fails start-up on every replica (see
+   * {@link SchedulerPluginCheck}) instead of only when this replica becomes leader.
+   */
+  async checkPlugins(): Promise<void> {
+    const idle: SchedulingObjectListers = {
+      forKind: <T extends KubeObject = KubeObject>(): CacheReader<T> => new IndexedCache<T>(),
+    };
+    this.checkQueueSort(await this.buildFrameworks(idle));
   }
 
   /** The profiles share one queue, so they must sort it alike (as upstream requires). */
@@ -670,5 +683,19 @@ export class Scheduler implements Runnable {
       },
     );
     this.track(run, write);
+  }
+}
+
+/**
+ * Checks the scheduler's plugins (their arguments) when the control plane starts, before leader
+ * election: the scheduler itself only starts on the leader, and a standby with a bad configuration
+ * would otherwise run on, unable to ever schedule.
+ * @category Scheduler
+ */
+export class SchedulerPluginCheck implements Runnable {
+  readonly name = 'scheduler-plugin-check';
+  constructor(private readonly scheduler: Scheduler) {}
+  async start(): Promise<void> {
+    await this.scheduler.checkPlugins();
   }
 }

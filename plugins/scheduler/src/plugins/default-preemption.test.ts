@@ -268,7 +268,10 @@ describe('DefaultPreemption victim selection', () => {
   });
 
   it('treats PodDisruptionBudgets as absent when the server does not serve them', async () => {
-    const api = recordingApiClient([], errors.notFound({ resource: 'poddisruptionbudgets', group: 'policy' }));
+    const api = recordingApiClient(
+      [],
+      errors.notFound({ resource: 'poddisruptionbudgets', group: 'policy' }),
+    );
     const result = await preempt([node('n1', '1')], [pod('low', '1', 1, 'n1')], pod('high', '1', 10), api);
     expect(result.nominatedNodeName).toBe('n1');
   });

@@ -193,6 +193,7 @@ describe('built-in catalog', () => {
       Namespace: 'v1 namespaces cluster',
       Node: 'v1 nodes cluster',
       Pod: 'v1 pods ns',
+      PodDisruptionBudget: 'policy/v1 poddisruptionbudgets ns',
       Service: 'v1 services ns',
       Endpoints: 'v1 endpoints ns',
       ConfigMap: 'v1 configmaps ns',

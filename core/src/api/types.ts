@@ -114,7 +114,6 @@ export type {
   EndpointSlice,
   EndpointSliceList,
 } from 'kubernetes-types/discovery/v1.js';
-
 // meta/v1
 export type {
   APIGroup,
@@ -135,6 +134,12 @@ export type {
   Time,
   WatchEvent as MetaWatchEvent,
 } from 'kubernetes-types/meta/v1.js';
+// policy/v1 (DefaultPreemption honours PodDisruptionBudgets)
+export type {
+  PodDisruptionBudget,
+  PodDisruptionBudgetList,
+  PodDisruptionBudgetSpec,
+} from 'kubernetes-types/policy/v1.js';
 // rbac.authorization.k8s.io/v1
 export type {
   ClusterRole,

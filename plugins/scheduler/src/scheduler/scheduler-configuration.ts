@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { errors, type SchedulingProfile, type StatusCause, StatusError } from '@cpkit/core';
+import {
+  errors,
+  type SchedulingProfile,
+  type StatusCause,
+  StatusError,
+  schedulingExtensionPoints,
+} from '@cpkit/core';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 
@@ -62,21 +68,8 @@ const pluginSetSchema = {
   },
 } as const;
 
-const extensionPointNames = [
-  'multiPoint',
-  'preEnqueue',
-  'queueSort',
-  'preFilter',
-  'filter',
-  'postFilter',
-  'preScore',
-  'score',
-  'reserve',
-  'permit',
-  'preBind',
-  'bind',
-  'postBind',
-];
+// A profile's plugin sets: one per extension point, plus multiPoint.
+const extensionPointNames: readonly string[] = ['multiPoint', ...schedulingExtensionPoints];
 
 /**
  * The JSON schema of a {@link SchedulerConfiguration} (draft 7, for ajv). Unknown fields are errors, as

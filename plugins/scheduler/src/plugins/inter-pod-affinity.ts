@@ -34,6 +34,12 @@ import {
 } from '@cpkit/core';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import {
+  PairCountCache,
+  preFilterContributions,
+  preFilterCountsKey,
+  TopologyPairCounts,
+} from './inter-pod-affinity-counts.js';
+import {
   type AffinityTerm,
   needsNamespaceResolution,
   parsedAffinityOf,
@@ -67,54 +73,10 @@ export interface InterPodAffinityArgs {
   ignorePreferredTermsOfExistingPods?: boolean;
 }
 
-/** Counts per topology pair (`key`, `value`); pairs whose count drops to zero are removed. */
-class TopologyPairCounts {
-  private readonly byKey = new Map<string, Map<string, number>>();
-  /** Number of pairs with a non-zero count. */
-  pairs = 0;
-
-  add(key: string, value: string, delta: number): void {
-    let values = this.byKey.get(key);
-    if (values === undefined) {
-      values = new Map();
-      this.byKey.set(key, values);
-    }
-    const before = values.get(value) ?? 0;
-    const after = before + delta;
-    if (after === 0) {
-      if (before !== 0) {
-        values.delete(value);
-        this.pairs--;
-      }
-    } else {
-      if (before === 0) this.pairs++;
-      values.set(value, after);
-    }
-  }
-
-  get(key: string, value: string): number {
-    return this.byKey.get(key)?.get(value) ?? 0;
-  }
-
-  /** True when some pair with a positive count is one of the node's labels. */
-  anyPositiveOnNode(labels: Readonly<Record<string, string>> | undefined): boolean {
-    if (labels === undefined) return false;
-    for (const [key, values] of this.byKey) {
-      if (!Object.hasOwn(labels, key)) continue;
-      if ((values.get(labels[key]) ?? 0) > 0) return true;
-    }
-    return false;
-  }
-
-  clone(): TopologyPairCounts {
-    const copy = new TopologyPairCounts();
-    for (const [key, values] of this.byKey) copy.byKey.set(key, new Map(values));
-    copy.pairs = this.pairs;
-    return copy;
-  }
-}
-
-/** What PreFilter computes for Filter; cloned for preemption's what-ifs. */
+/**
+ * What PreFilter computes for Filter; cloned for preemption's what-ifs. The three counts start as the
+ * cross-cycle aggregate's own maps (read-only here) and are copied on the first AddPod/RemovePod.
+ */
 class PreFilterState implements CloneableStateData {
   constructor(
     readonly pod: Pod,
@@ -125,9 +87,10 @@ class PreFilterState implements CloneableStateData {
     readonly namespaceLabels: Readonly<Record<string, string>> | undefined,
     /** The incoming pod matches all of its own required affinity terms (first pod of a group). */
     readonly matchesOwnAffinity: boolean,
-    readonly existingAntiAffinityCounts: TopologyPairCounts,
-    readonly affinityCounts: TopologyPairCounts,
-    readonly antiAffinityCounts: TopologyPairCounts,
+    public existingAntiAffinityCounts: TopologyPairCounts,
+    public affinityCounts: TopologyPairCounts,
+    public antiAffinityCounts: TopologyPairCounts,
+    private owned: boolean,
   ) {}
 
   clone(): this {
@@ -140,6 +103,7 @@ class PreFilterState implements CloneableStateData {
       this.existingAntiAffinityCounts.clone(),
       this.affinityCounts.clone(),
       this.antiAffinityCounts.clone(),
+      true,
     ) as this;
   }
 
@@ -147,6 +111,13 @@ class PreFilterState implements CloneableStateData {
   updateWithPod(updated: Pod, node: Node, multiplier: number): void {
     const labels = node.metadata?.labels;
     if (labels === undefined) return;
+    if (!this.owned) {
+      // The counts belong to the cross-cycle aggregate: what-ifs must not change them.
+      this.existingAntiAffinityCounts = this.existingAntiAffinityCounts.clone();
+      this.affinityCounts = this.affinityCounts.clone();
+      this.antiAffinityCounts = this.antiAffinityCounts.clone();
+      this.owned = true;
+    }
     for (const term of parsedAffinityOf(updated).requiredAntiAffinityTerms) {
       if (Object.hasOwn(labels, term.topologyKey) && termMatches(term, this.pod, this.namespaceLabels)) {
         this.existingAntiAffinityCounts.add(term.topologyKey, labels[term.topologyKey], multiplier);
@@ -192,6 +163,9 @@ function addAntiAffinityMatches(
     }
   }
 }
+
+// Shared, never changed: PreFilterState copies counts before its first change.
+const noCounts = new TopologyPairCounts();
 
 /** What PreScore computes for Score: topology key → value → summed weight. */
 interface PreScoreState {
@@ -245,13 +219,6 @@ function podsWithAffinityOf(nodeInfo: NodeInfo): readonly PodInfo[] {
   return nodeInfo.podsWithAffinity ?? nodeInfo.pods.filter((p) => parsedAffinityOf(p.pod).hasAffinity);
 }
 
-function podsWithRequiredAntiAffinityOf(nodeInfo: NodeInfo): readonly PodInfo[] {
-  return (
-    nodeInfo.podsWithRequiredAntiAffinity ??
-    nodeInfo.pods.filter((p) => parsedAffinityOf(p.pod).requiredAntiAffinityTerms.length > 0)
-  );
-}
-
 /**
  * The InterPodAffinity plugin. See the module documentation; behaviour and messages follow upstream.
  * @category Scheduler plugins
@@ -261,6 +228,8 @@ export class InterPodAffinity
 {
   readonly name = interPodAffinityName;
   private namespaces: CacheReader<KubeObject> | undefined | null = null;
+  /** PreFilter's counts across cycles, by kind of incoming pod (see {@link preFilterCountsKey}). */
+  private readonly preFilterCounts = new PairCountCache();
 
   constructor(
     private readonly handle: SchedulingFrameworkHandle,
@@ -318,36 +287,21 @@ export class InterPodAffinity
     const affinityTerms = this.resolveNamespaces(parsed.requiredAffinityTerms);
     const antiAffinityTerms = this.resolveNamespaces(parsed.requiredAntiAffinityTerms);
 
-    // Existing pods whose required anti-affinity selects the incoming pod.
-    const existingAntiAffinityCounts = new TopologyPairCounts();
-    const withAntiAffinity = lister.havePodsWithRequiredAntiAffinityList?.() ?? nodes;
-    for (const nodeInfo of withAntiAffinity) {
-      const labels = nodeInfo.node.metadata?.labels;
-      if (labels === undefined) continue;
-      for (const existing of podsWithRequiredAntiAffinityOf(nodeInfo)) {
-        for (const term of parsedAffinityOf(existing.pod).requiredAntiAffinityTerms) {
-          if (Object.hasOwn(labels, term.topologyKey) && termMatches(term, pod, namespaceLabels)) {
-            existingAntiAffinityCounts.add(term.topologyKey, labels[term.topologyKey], 1);
-          }
-        }
-      }
-    }
-
-    // Existing pods that the incoming pod's required terms select.
-    const affinityCounts = new TopologyPairCounts();
-    const antiAffinityCounts = new TopologyPairCounts();
-    if (affinityTerms.length > 0 || antiAffinityTerms.length > 0) {
-      for (const nodeInfo of nodes) {
-        const labels = nodeInfo.node.metadata?.labels;
-        if (labels === undefined) continue;
-        for (const { pod: existing } of nodeInfo.pods) {
-          if (affinityTerms.length > 0)
-            addAffinityMatches(affinityCounts, affinityTerms, existing, labels, 1);
-          if (antiAffinityTerms.length > 0) {
-            addAntiAffinityMatches(antiAffinityCounts, antiAffinityTerms, existing, labels, 1);
-          }
-        }
-      }
+    const hasTerms = affinityTerms.length > 0 || antiAffinityTerms.length > 0;
+    // Without terms of its own, only nodes holding pods with required anti-affinity can count.
+    const walked = hasTerms ? nodes : (lister.havePodsWithRequiredAntiAffinityList?.() ?? nodes);
+    let existingAntiAffinityCounts = noCounts;
+    let affinityCounts = noCounts;
+    let antiAffinityCounts = noCounts;
+    if (walked.length > 0) {
+      const aggregate = this.preFilterCounts.get(
+        preFilterCountsKey(pod, namespaceLabels, affinityTerms, antiAffinityTerms),
+        3,
+      );
+      aggregate.refresh(walked, (nodeInfo, out) =>
+        preFilterContributions(nodeInfo, pod, namespaceLabels, affinityTerms, antiAffinityTerms, out),
+      );
+      [existingAntiAffinityCounts, affinityCounts, antiAffinityCounts] = aggregate.counts;
     }
 
     state.write(
@@ -361,6 +315,7 @@ export class InterPodAffinity
         existingAntiAffinityCounts,
         affinityCounts,
         antiAffinityCounts,
+        false,
       ),
     );
     if (

@@ -29,6 +29,7 @@ export default defineConfig({
       project('store-embedded', 'plugins/store-embedded'),
       project('store-etcd', 'plugins/store-etcd'),
       project('scheduler', 'plugins/scheduler'),
+      project('apiserver', 'plugins/apiserver'),
       project('single-node', 'starters/single-node'),
       project('custom-scheduler', 'starters/custom-scheduler'),
       project('e2e', 'test'),

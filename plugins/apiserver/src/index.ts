@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `@cpkit/apiserver`: the Kubernetes-compatible API server (issue 4, in progress).
+ * @module
+ */
+export {};

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+export * from './patch-schema.js';
+export * from './strategic-merge-patch.js';

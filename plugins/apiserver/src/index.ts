@@ -3,4 +3,4 @@
  * `@cpkit/apiserver`: the Kubernetes-compatible API server (issue 4, in progress).
  * @module
  */
-export {};
+export * from './patch/index.js';

@@ -10,7 +10,14 @@ import {
   preFilterCountsKey,
 } from './inter-pod-affinity-counts.js';
 import { parsedAffinityOf } from './inter-pod-affinity-terms.js';
-import { FakeSnapshot, handleFor, pod, runFilter, summarize } from './pod-topology-spread.test-helper.js';
+import {
+  FakeSnapshot,
+  handleFor,
+  pod,
+  runFilter,
+  runScore,
+  summarize,
+} from './pod-topology-spread.test-helper.js';
 
 const zone = 'topology.kubernetes.io/zone';
 const hostname = 'kubernetes.io/hostname';
@@ -54,6 +61,26 @@ function existingPod(kind: number, nodeName: string, namespace: string): Pod {
           },
         },
       });
+    case 5:
+      return pod({
+        nodeName,
+        namespace,
+        labels: { app },
+        spec: {
+          affinity: {
+            podAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 5, podAffinityTerm: term('web', zone) },
+              ],
+            },
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 3, podAffinityTerm: term('db', hostname) },
+              ],
+            },
+          },
+        },
+      });
     default:
       return pod({
         nodeName,
@@ -86,6 +113,22 @@ const incomings: Pod[] = [
   // No terms of its own: only existing pods' anti-affinity counts.
   pod({ labels: { app: 'web' } }),
   pod({ labels: { app: 'db' }, namespace: 'other' }),
+  // Preferred terms of its own.
+  pod({
+    labels: { app: 'web' },
+    spec: {
+      affinity: {
+        podAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 7, podAffinityTerm: term('db', zone) }],
+        },
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            { weight: 2, podAffinityTerm: term('web', hostname, { namespaces: ['default', 'other'] }) },
+          ],
+        },
+      },
+    },
+  }),
   // Both kinds, over two namespaces.
   pod({
     labels: { app: 'db' },
@@ -100,6 +143,8 @@ const incomings: Pod[] = [
       },
     },
   }),
+  // As the plain web pod but for its labels.
+  pod({ labels: { app: 'db' } }),
 ];
 
 function contributionsFor(incoming: Pod) {
@@ -132,7 +177,8 @@ describe('InterPodAffinity counts kept across cycles', () => {
     let seed = 11;
     const random = (n: number): number => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
+      // The low bits of this generator cycle quickly: use the high ones.
+      return (seed >>> 16) % n;
     };
     const labelsOf = (i: number, zoneIndex: number): Record<string, string> =>
       i % 9 === 8 ? {} : { [hostname]: `n${i}`, [zone]: `zone${zoneIndex}` };
@@ -152,7 +198,7 @@ describe('InterPodAffinity counts kept across cycles', () => {
       const action = random(10);
       if (action < 5) {
         const info = present[random(present.length)];
-        const p = existingPod(random(5), info.name, random(4) === 0 ? 'other' : 'default');
+        const p = existingPod(random(6), info.name, random(4) === 0 ? 'other' : 'default');
         info.addPod(new SchedulerPodInfo(p));
         placed.push({ pod: p, info });
       } else if (action < 7 && placed.length > 0) {
@@ -191,12 +237,18 @@ describe('InterPodAffinity counts kept across cycles', () => {
       const want = await runFilter(freshPlugin, incoming, snapshot);
       expect(got.preFilter.code, `round ${round}`).toBe(want.preFilter.code);
       expect(summarize(got.filter), `round ${round}`).toEqual(summarize(want.filter));
+      const gotScores = await runScore(kept, incoming, snapshot);
+      const wantScores = await runScore(freshPlugin, incoming, snapshot);
+      expect(gotScores.preScore.code, `round ${round}`).toBe(wantScores.preScore.code);
+      expect(gotScores.scores, `round ${round}`).toEqual(wantScores.scores);
     }
   });
 
   it('keys pods with different labels, namespaces or terms apart', () => {
     const keys = incomings.map((p) => contributionsFor(p).key);
-    expect(new Set(keys).size).toBe(incomings.length);
+    // Preferred terms do not matter to PreFilter: the pod with only those shares the plain pod's key.
+    expect(new Set(keys).size).toBe(incomings.length - 1);
+    expect(keys[4]).toBe(keys[2]);
     const same = pod({ labels: { app: 'web' } });
     expect(contributionsFor(same).key).toBe(contributionsFor(incomings[2]).key);
   });

@@ -13,6 +13,7 @@ import {
   parsedAffinityOf,
   podMatchesAllTerms,
   termMatches,
+  type WeightedAffinityTerm,
 } from './inter-pod-affinity-terms.js';
 
 /** Counts per topology pair (`key`, `value`); pairs whose count drops to zero are removed. */
@@ -60,6 +61,11 @@ export class TopologyPairCounts {
     for (const [key, values] of this.byKey) copy.byKey.set(key, new Map(values));
     copy.pairs = this.pairs;
     return copy;
+  }
+
+  /** The counts by topology key and value (read-only; some keys may have no values left). */
+  get byTopologyKey(): ReadonlyMap<string, ReadonlyMap<string, number>> {
+    return this.byKey;
   }
 
   /** The non-zero pairs as `key=value` → count, in a canonical order (for tests and debugging). */
@@ -248,4 +254,71 @@ function podsWithRequiredAntiAffinityOf(nodeInfo: NodeInfo): readonly PodInfo[] 
     nodeInfo.podsWithRequiredAntiAffinity ??
     nodeInfo.pods.filter((p) => parsedAffinityOf(p.pod).requiredAntiAffinityTerms.length > 0)
   );
+}
+
+function weightedTermsKey(terms: readonly WeightedAffinityTerm[]): string {
+  let key = '';
+  for (const term of terms) key += `${termsKey([term])}\u0002${term.weight}`;
+  return key;
+}
+
+/**
+ * Everything a node's PreScore contribution depends on besides the node and the plugin's arguments: the
+ * incoming pod's namespace, labels and namespace labels, its resolved preferred terms, and whether all
+ * pods or only pods with affinity are walked.
+ */
+export function preScoreCountsKey(
+  pod: Pod,
+  namespaceLabels: Readonly<Record<string, string>> | undefined,
+  affinityTerms: readonly WeightedAffinityTerm[],
+  antiAffinityTerms: readonly WeightedAffinityTerm[],
+  allPods: boolean,
+): string {
+  return `${allPods ? 'all' : 'affinity'}\u0000${pod.metadata?.namespace ?? 'default'}\u0000${JSON.stringify(pod.metadata?.labels ?? null)}\u0000${JSON.stringify(namespaceLabels ?? null)}\u0000${weightedTermsKey(affinityTerms)}\u0000${weightedTermsKey(antiAffinityTerms)}`;
+}
+
+/**
+ * One node's part of PreScore's summed weights (slot 0): the incoming pod's preferred terms about the
+ * node's pods, and the node's pods' preferred terms (and, with `hardWeight`, required affinity terms)
+ * about the incoming pod. Walks all of the node's pods when `allPods`, else only those with affinity.
+ */
+export function preScoreContributions(
+  nodeInfo: NodeInfo,
+  pod: Pod,
+  namespaceLabels: Readonly<Record<string, string>> | undefined,
+  affinityTerms: readonly WeightedAffinityTerm[],
+  antiAffinityTerms: readonly WeightedAffinityTerm[],
+  hardWeight: number,
+  allPods: boolean,
+  out: PairContribution[],
+): void {
+  const labels = nodeInfo.node.metadata?.labels;
+  if (labels === undefined) return;
+  const add = (
+    term: AffinityTerm,
+    weight: number,
+    target: Pod,
+    targetNamespaceLabels: Readonly<Record<string, string>> | undefined,
+  ): void => {
+    if (!Object.hasOwn(labels, term.topologyKey) || !termMatches(term, target, targetNamespaceLabels)) return;
+    out.push({ slot: 0, key: term.topologyKey, value: labels[term.topologyKey], count: weight });
+  };
+  const pods = allPods ? nodeInfo.pods : podsWithAffinityOf(nodeInfo);
+  for (const { pod: existing } of pods) {
+    // The incoming pod's preferences about existing pods.
+    for (const term of affinityTerms) add(term, term.weight, existing, undefined);
+    for (const term of antiAffinityTerms) add(term, -term.weight, existing, undefined);
+    // Existing pods' preferences (and, with hardWeight, requirements) about the incoming pod.
+    const theirs = parsedAffinityOf(existing);
+    if (!theirs.hasAffinity) continue;
+    if (hardWeight > 0) {
+      for (const term of theirs.requiredAffinityTerms) add(term, hardWeight, pod, namespaceLabels);
+    }
+    for (const term of theirs.preferredAffinityTerms) add(term, term.weight, pod, namespaceLabels);
+    for (const term of theirs.preferredAntiAffinityTerms) add(term, -term.weight, pod, namespaceLabels);
+  }
+}
+
+function podsWithAffinityOf(nodeInfo: NodeInfo): readonly PodInfo[] {
+  return nodeInfo.podsWithAffinity ?? nodeInfo.pods.filter((p) => parsedAffinityOf(p.pod).hasAffinity);
 }

@@ -5,7 +5,8 @@
  * (`zone=a`, `kubernetes.io/hostname=node-1`), the existing pods whose required anti-affinity selects the
  * incoming pod and the existing pods selected by the incoming pod's required terms; Filter is then a few
  * map lookups per node. PreScore sums the weights of preferred terms (the incoming pod's and the existing
- * pods') per topology pair for Score.
+ * pods') per topology pair for Score. Both keep their sums across cycles and recount only the nodes that
+ * changed (see `inter-pod-affinity-counts.ts`).
  * @module
  */
 import {
@@ -37,6 +38,8 @@ import {
   PairCountCache,
   preFilterContributions,
   preFilterCountsKey,
+  preScoreContributions,
+  preScoreCountsKey,
   TopologyPairCounts,
 } from './inter-pod-affinity-counts.js';
 import {
@@ -45,7 +48,6 @@ import {
   parsedAffinityOf,
   podMatchesAllTerms,
   termMatches,
-  type WeightedAffinityTerm,
 } from './inter-pod-affinity-terms.js';
 
 /** The plugin's name in profiles. @category Scheduler plugins */
@@ -169,7 +171,7 @@ const noCounts = new TopologyPairCounts();
 
 /** What PreScore computes for Score: topology key → value → summed weight. */
 interface PreScoreState {
-  readonly topologyScore: Map<string, Map<string, number>>;
+  readonly topologyScore: ReadonlyMap<string, ReadonlyMap<string, number>>;
 }
 
 const preFilterStateKey = new StateKey<PreFilterState>(`PreFilter${interPodAffinityName}`);
@@ -215,10 +217,6 @@ function validateArgs(args: unknown): Required<InterPodAffinityArgs> {
   return result;
 }
 
-function podsWithAffinityOf(nodeInfo: NodeInfo): readonly PodInfo[] {
-  return nodeInfo.podsWithAffinity ?? nodeInfo.pods.filter((p) => parsedAffinityOf(p.pod).hasAffinity);
-}
-
 /**
  * The InterPodAffinity plugin. See the module documentation; behaviour and messages follow upstream.
  * @category Scheduler plugins
@@ -228,6 +226,8 @@ export class InterPodAffinity
 {
   readonly name = interPodAffinityName;
   private namespaces: CacheReader<KubeObject> | undefined | null = null;
+  /** PreScore's summed weights across cycles, by kind of incoming pod (see {@link preScoreCountsKey}). */
+  private readonly preScoreCounts = new PairCountCache();
   /** PreFilter's counts across cycles, by kind of incoming pod (see {@link preFilterCountsKey}). */
   private readonly preFilterCounts = new PairCountCache();
 
@@ -393,60 +393,31 @@ export class InterPodAffinity
     const lister = this.handle.nodeInfos();
     // Unless the incoming pod has preferred terms, only pods with affinity can contribute.
     const nodes = hasConstraints ? lister.list() : (lister.havePodsWithAffinityList?.() ?? lister.list());
+    if (nodes.length === 0) return SchedulingStatus.skip();
     const affinityTerms = this.resolveNamespaces(parsed.preferredAffinityTerms);
     const antiAffinityTerms = this.resolveNamespaces(parsed.preferredAntiAffinityTerms);
     const namespaceLabels = this.namespaceLabelsOf(pod.metadata?.namespace ?? 'default');
     const hardWeight = this.args.hardPodAffinityWeight;
-    const topologyScore = new Map<string, Map<string, number>>();
-
-    const add = (
-      term: AffinityTerm,
-      weight: number,
-      target: Pod,
-      targetNamespaceLabels: Readonly<Record<string, string>> | undefined,
-      labels: Readonly<Record<string, string>>,
-    ): void => {
-      if (!Object.hasOwn(labels, term.topologyKey) || !termMatches(term, target, targetNamespaceLabels))
-        return;
-      let values = topologyScore.get(term.topologyKey);
-      if (values === undefined) {
-        values = new Map();
-        topologyScore.set(term.topologyKey, values);
-      }
-      const value = labels[term.topologyKey];
-      values.set(value, (values.get(value) ?? 0) + weight);
-    };
-    const addWeighted = (
-      terms: readonly WeightedAffinityTerm[],
-      sign: number,
-      target: Pod,
-      targetNamespaceLabels: Readonly<Record<string, string>> | undefined,
-      labels: Readonly<Record<string, string>>,
-    ): void => {
-      for (const term of terms) add(term, term.weight * sign, target, targetNamespaceLabels, labels);
-    };
-
-    for (const nodeInfo of nodes) {
-      const labels = nodeInfo.node.metadata?.labels;
-      if (labels === undefined) continue;
-      const pods = hasConstraints ? nodeInfo.pods : podsWithAffinityOf(nodeInfo);
-      for (const { pod: existing } of pods) {
-        // The incoming pod's preferences about existing pods.
-        addWeighted(affinityTerms, 1, existing, undefined, labels);
-        addWeighted(antiAffinityTerms, -1, existing, undefined, labels);
-        // Existing pods' preferences (and, with hardPodAffinityWeight, requirements) about the incoming pod.
-        const theirs = parsedAffinityOf(existing);
-        if (!theirs.hasAffinity) continue;
-        if (hardWeight > 0) {
-          for (const term of theirs.requiredAffinityTerms)
-            add(term, hardWeight, pod, namespaceLabels, labels);
-        }
-        addWeighted(theirs.preferredAffinityTerms, 1, pod, namespaceLabels, labels);
-        addWeighted(theirs.preferredAntiAffinityTerms, -1, pod, namespaceLabels, labels);
-      }
-    }
-    if (topologyScore.size === 0) return SchedulingStatus.skip();
-    state.write(preScoreStateKey, { topologyScore });
+    const aggregate = this.preScoreCounts.get(
+      preScoreCountsKey(pod, namespaceLabels, affinityTerms, antiAffinityTerms, hasConstraints),
+      1,
+    );
+    aggregate.refresh(nodes, (nodeInfo, out) =>
+      preScoreContributions(
+        nodeInfo,
+        pod,
+        namespaceLabels,
+        affinityTerms,
+        antiAffinityTerms,
+        hardWeight,
+        hasConstraints,
+        out,
+      ),
+    );
+    const [weights] = aggregate.counts;
+    if (weights.pairs === 0) return SchedulingStatus.skip();
+    // The aggregate's own map: Score and NormalizeScore only read it, within this cycle.
+    state.write(preScoreStateKey, { topologyScore: weights.byTopologyKey });
     return SchedulingStatus.success();
   }
 

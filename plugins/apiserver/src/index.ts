@@ -3,4 +3,6 @@
  * `@cpkit/apiserver`: the Kubernetes-compatible API server (issue 4, in progress).
  * @module
  */
+
 export * from './patch/index.js';
+export * from './printing/index.js';

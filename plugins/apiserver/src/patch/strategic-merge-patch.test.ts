@@ -367,6 +367,17 @@ describe('strategicMergePatch', () => {
     expect(patch).toEqual(patchCopy);
   });
 
+  it('treats a __proto__ key as an ordinary field', () => {
+    const patch = JSON.parse('{"metadata": {"__proto__": {"polluted": true}}}') as unknown;
+    const result = strategicMergePatch({ metadata: { name: 'p' } }, patch, podSchema) as {
+      metadata: Record<string, unknown>;
+    };
+    expect(Object.getPrototypeOf(result.metadata)).toBe(Object.prototype);
+    expect(Object.hasOwn(result.metadata, '__proto__')).toBe(true);
+    expect((result.metadata as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
   const badInput: {
     name: string;
     original?: unknown;

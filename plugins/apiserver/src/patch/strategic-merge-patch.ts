@@ -24,6 +24,15 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Plain assignment would treat a `__proto__` key in a patch as the prototype, not as a field. */
+function setField(target: JsonObject, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function getField(source: JsonObject, key: string): unknown {
+  return Object.hasOwn(source, key) ? source[key] : undefined;
+}
+
 function describe(path: string): string {
   return path === '' ? 'the patch' : `field "${path}"`;
 }
@@ -71,9 +80,13 @@ class Merger {
       if (!key.startsWith(deleteFromPrimitiveListPrefix)) continue;
       const field = key.slice(deleteFromPrimitiveListPrefix.length);
       if (!Array.isArray(value)) throw badPatch(`${key} in ${describe(path)} must be a list`);
-      const current = result[field];
+      const current = getField(result, field);
       if (Array.isArray(current)) {
-        result[field] = current.filter((item) => !value.some((gone) => sameValue(gone, item)));
+        setField(
+          result,
+          field,
+          current.filter((item) => !value.some((gone) => sameValue(gone, item))),
+        );
       }
     }
 
@@ -83,14 +96,14 @@ class Merger {
       if (value === null) {
         delete result[key];
       } else if (isObject(value)) {
-        const current = result[key];
+        const current = getField(result, key);
         const merged = this.mergeMap(isObject(current) ? current : undefined, value, fieldPath);
         if (merged === deleted) delete result[key];
-        else result[key] = merged;
+        else setField(result, key, merged);
       } else if (Array.isArray(value)) {
-        result[key] = this.mergeList(result[key], value, fieldPath);
+        setField(result, key, this.mergeList(getField(result, key), value, fieldPath));
       } else {
-        result[key] = value;
+        setField(result, key, value);
       }
     }
 
@@ -98,9 +111,18 @@ class Merger {
       if (!key.startsWith(setElementOrderPrefix)) continue;
       const field = key.slice(setElementOrderPrefix.length);
       if (!Array.isArray(order)) throw badPatch(`${key} in ${describe(path)} must be a list`);
-      const current = result[field];
+      const current = getField(result, field);
       if (Array.isArray(current)) {
-        result[field] = this.reorder(current, order, original?.[field], join(path, field));
+        setField(
+          result,
+          field,
+          this.reorder(
+            current,
+            order,
+            original === undefined ? undefined : getField(original, field),
+            join(path, field),
+          ),
+        );
       }
     }
     return result;

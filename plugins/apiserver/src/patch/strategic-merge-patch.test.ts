@@ -98,6 +98,27 @@ const cases: Case[] = [
     expected: { spec: { containers: [{ name: 'b' }] } },
   },
   {
+    name: '$patch: delete of an absent element is a no-op; duplicates of a key all go',
+    original: { spec: { containers: [{ name: 'a' }, { name: 'b', image: '1' }, { name: 'b', image: '2' }] } },
+    patch: {
+      spec: {
+        containers: [
+          { name: 'zz', $patch: 'delete' },
+          { name: 'b', $patch: 'delete' },
+        ],
+      },
+    },
+    expected: { spec: { containers: [{ name: 'a' }] } },
+  },
+  {
+    name: 'ports of an initContainer match on the numeric containerPort',
+    original: { spec: { initContainers: [{ name: 'i', ports: [{ containerPort: 80, protocol: 'TCP' }] }] } },
+    patch: { spec: { initContainers: [{ name: 'i', ports: [{ containerPort: 80, name: 'web' }] }] } },
+    expected: {
+      spec: { initContainers: [{ name: 'i', ports: [{ containerPort: 80, protocol: 'TCP', name: 'web' }] }] },
+    },
+  },
+  {
     name: '$patch: replace in a list replaces the whole list',
     original: { spec: { containers: [{ name: 'a', image: 'a' }, { name: 'b' }] } },
     patch: { spec: { containers: [{ name: 'c', image: 'c' }, { $patch: 'replace' }] } },

@@ -4,7 +4,13 @@ import { eventPrinter } from './event-printer.js';
 import { nodePrinter } from './node-printer.js';
 import { podPrinter } from './pod-printer.js';
 import { servicePrinter } from './service-printer.js';
-import { defaultPrinter, leasePrinter, namespacePrinter } from './simple-printers.js';
+import {
+  configMapPrinter,
+  defaultPrinter,
+  leasePrinter,
+  namespacePrinter,
+  secretPrinter,
+} from './simple-printers.js';
 import {
   type IncludeObjectPolicy,
   includeObjectPolicies,
@@ -12,7 +18,14 @@ import {
   type Table,
   type TableRow,
 } from './table.js';
-import { daemonSetPrinter, deploymentPrinter, jobPrinter, replicaSetPrinter } from './workload-printers.js';
+import {
+  cronJobPrinter,
+  daemonSetPrinter,
+  deploymentPrinter,
+  jobPrinter,
+  replicaSetPrinter,
+  statefulSetPrinter,
+} from './workload-printers.js';
 
 /** Options of {@link printTable}. @category API server */
 export interface PrintTableOptions {
@@ -38,10 +51,14 @@ const builtinPrinters = new Map<string, KindPrinter>([
   ['/Namespace', namespacePrinter as KindPrinter],
   ['/Service', servicePrinter as KindPrinter],
   ['/Event', eventPrinter as KindPrinter],
+  ['/ConfigMap', configMapPrinter as KindPrinter],
+  ['/Secret', secretPrinter as KindPrinter],
   ['apps/Deployment', deploymentPrinter as KindPrinter],
   ['apps/ReplicaSet', replicaSetPrinter as KindPrinter],
   ['apps/DaemonSet', daemonSetPrinter as KindPrinter],
+  ['apps/StatefulSet', statefulSetPrinter as KindPrinter],
   ['batch/Job', jobPrinter as KindPrinter],
+  ['batch/CronJob', cronJobPrinter as KindPrinter],
   ['coordination.k8s.io/Lease', leasePrinter as KindPrinter],
 ]);
 

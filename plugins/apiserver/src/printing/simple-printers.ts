@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import type { KubeObject, Lease, Namespace } from '@cpkit/core';
+import type { ConfigMap, KubeObject, Lease, Namespace, Secret } from '@cpkit/core';
 import { timestampSince } from './duration.js';
 import { ageColumn, column, type KindPrinter, nameColumn } from './table.js';
 
@@ -23,6 +23,36 @@ export const leasePrinter: KindPrinter<Lease> = {
       lease.metadata?.name ?? '',
       lease.spec?.holderIdentity ?? '',
       timestampSince(lease.metadata?.creationTimestamp, now),
+    ];
+  },
+};
+
+/** ConfigMaps: `NAME DATA AGE`; DATA counts `data` and `binaryData` keys. @category API server */
+export const configMapPrinter: KindPrinter<ConfigMap> = {
+  columns: [nameColumn, column('Data', 'integer', 'Number of keys in data and binaryData.'), ageColumn],
+  cells(configMap, now) {
+    return [
+      configMap.metadata?.name ?? '',
+      Object.keys(configMap.data ?? {}).length + Object.keys(configMap.binaryData ?? {}).length,
+      timestampSince(configMap.metadata?.creationTimestamp, now),
+    ];
+  },
+};
+
+/** Secrets: `NAME TYPE DATA AGE`. @category API server */
+export const secretPrinter: KindPrinter<Secret> = {
+  columns: [
+    nameColumn,
+    column('Type', 'string', 'The type of the secret.'),
+    column('Data', 'integer', 'Number of keys in data.'),
+    ageColumn,
+  ],
+  cells(secret, now) {
+    return [
+      secret.metadata?.name ?? '',
+      secret.type ?? '',
+      Object.keys(secret.data ?? {}).length,
+      timestampSince(secret.metadata?.creationTimestamp, now),
     ];
   },
 };

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import type { DaemonSet, Deployment, Job, JobCondition, ReplicaSet } from '@cpkit/core';
+import type { CronJob, DaemonSet, Deployment, Job, JobCondition, ReplicaSet, StatefulSet } from '@cpkit/core';
 import { humanDuration, parseTimestamp, timestampSince } from './duration.js';
 import { containerCells, formatLabels, formatSelector } from './format.js';
 import { ageColumn, column, type KindPrinter, nameColumn, type TableColumnDefinition } from './table.js';
@@ -152,6 +152,63 @@ export const jobPrinter: KindPrinter<Job> = {
       timestampSince(job.metadata?.creationTimestamp, now),
       ...containerCells(job.spec?.template?.spec?.containers),
       formatSelector(job.spec?.selector),
+    ];
+  },
+};
+
+/**
+ * StatefulSets: `NAME READY AGE`, wide `CONTAINERS IMAGES` (upstream shows no selector here).
+ * @category API server
+ */
+export const statefulSetPrinter: KindPrinter<StatefulSet> = {
+  columns: [
+    nameColumn,
+    column('Ready', 'string', 'Ready replicas out of desired replicas.'),
+    ageColumn,
+    containersColumns[0],
+    containersColumns[1],
+  ],
+  cells(statefulSet, now) {
+    return [
+      statefulSet.metadata?.name ?? '',
+      `${statefulSet.status?.readyReplicas ?? 0}/${statefulSet.spec?.replicas ?? 1}`,
+      timestampSince(statefulSet.metadata?.creationTimestamp, now),
+      ...containerCells(statefulSet.spec?.template?.spec?.containers),
+    ];
+  },
+};
+
+/**
+ * CronJobs: `NAME SCHEDULE TIMEZONE SUSPEND ACTIVE LAST SCHEDULE AGE`, wide `CONTAINERS IMAGES
+ * SELECTOR`.
+ * @category API server
+ */
+export const cronJobPrinter: KindPrinter<CronJob> = {
+  columns: [
+    nameColumn,
+    column('Schedule', 'string', 'The cron schedule of the job.'),
+    column('Timezone', 'string', 'The time zone the schedule is interpreted in.'),
+    column('Suspend', 'boolean', 'Whether new runs are suspended.'),
+    column('Active', 'integer', 'Jobs that are running.'),
+    column('Last Schedule', 'string', 'Time since the job was last scheduled.'),
+    ageColumn,
+    ...containersColumns,
+  ],
+  cells(cronJob, now) {
+    const suspend = cronJob.spec?.suspend;
+    const lastSchedule = cronJob.status?.lastScheduleTime;
+    const selector = formatSelector(cronJob.spec?.jobTemplate?.spec?.selector);
+    return [
+      cronJob.metadata?.name ?? '',
+      cronJob.spec?.schedule ?? '',
+      cronJob.spec?.timeZone ?? '<none>',
+      suspend === undefined ? '<unset>' : suspend ? 'True' : 'False',
+      cronJob.status?.active?.length ?? 0,
+      lastSchedule ? timestampSince(lastSchedule, now) : '<none>',
+      timestampSince(cronJob.metadata?.creationTimestamp, now),
+      ...containerCells(cronJob.spec?.jobTemplate?.spec?.template?.spec?.containers),
+      // Upstream formats this selector with FormatLabelSelector, which prints an empty one as <none>.
+      selector || '<none>',
     ];
   },
 };

@@ -20,6 +20,10 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# kubectl (the e2e tests' reference client) ships preinstalled with this machine image as the Debian
+# package `kubectl`; Debian's own archive does not carry it, so it cannot be apt-get installed here.
+command -v kubectl >/dev/null || echo "cpkit setup: kubectl not found (Debian package kubectl); the kubectl e2e tests will fail" >&2
+
 # better-sqlite3 must compile here, never fetch a prebuilt binary.
 export npm_config_build_from_source=true
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then

@@ -6,3 +6,4 @@
 
 export * from './patch/index.js';
 export * from './printing/index.js';
+export * from './server/index.js';

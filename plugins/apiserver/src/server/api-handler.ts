@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: Apache-2.0
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type DeleteOptions,
+  errors,
+  type GroupVersionKind,
+  type KubeObject,
+  type Logger,
+  type RegisteredKind,
+  type Registry,
+  type Scheme,
+  StatusError,
+} from '@cpkit/core';
+import { patchSchemaFor } from '../patch/patch-schema.js';
+import { strategicMergePatch } from '../patch/strategic-merge-patch.js';
+import { printTable } from '../printing/print-table.js';
+import {
+  aggregatedDiscoveryContentType,
+  apiGroup,
+  apiGroupDiscoveryList,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  servedSubresources,
+  serverVersion,
+} from './discovery.js';
+import { parseRequestInfo, type RequestInfo } from './request-info.js';
+
+/** Largest request body accepted, as upstream (3 MiB). */
+const maxBodyBytes = 3 * 1024 * 1024;
+const strategicConflictRetries = 5;
+
+const patchContentTypes = {
+  'application/json-patch+json': 'json',
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+} as const;
+
+/** Options of an {@link ApiHandler}. @category API server */
+export interface ApiHandlerOptions {
+  registry: Registry;
+  scheme: Scheme;
+  logger?: Logger;
+  /** `host:port` advertised in `/api`'s serverAddressByClientCIDRs. */
+  serverAddress?: () => string;
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** True when one entry of the Accept list asks for the given `as=` form (Table, APIGroupDiscoveryList). */
+function acceptsAs(accept: string | undefined, as: string, group: string): boolean {
+  return (accept ?? '').split(',').some((entry) => {
+    const params = entry.split(';').map((p) => p.trim());
+    return params.includes(`as=${as}`) && params.includes(`g=${group}`);
+  });
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Writes any error as a `metav1.Status` with its HTTP code. @category API server */
+export function sendError(res: ServerResponse, error: unknown): void {
+  const status = StatusError.from(error);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, status.code, status.toStatus());
+}
+
+const notFoundPath = (): StatusError =>
+  new StatusError('NotFound', 'the server could not find the requested resource', {}, 404);
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        reject(new StatusError('RequestEntityTooLarge', 'the request body is too large', undefined, 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(body: Buffer, what: string): unknown {
+  if (body.length === 0) throw errors.badRequest(`the ${what} body is empty`);
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw errors.badRequest(`the ${what} body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function asObject(value: unknown, what: string): KubeObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw errors.badRequest(`the ${what} body must be a JSON object`);
+  }
+  return value as KubeObject;
+}
+
+function integerParam(query: URLSearchParams, name: string, min: number): number | undefined {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw errors.badRequest(`${name}: invalid value ${JSON.stringify(raw)}: must be an integer >= ${min}`);
+  }
+  return value;
+}
+
+function dryRunParam(query: URLSearchParams): { dryRun?: 'All'[] } {
+  const values = query.getAll('dryRun');
+  if (values.length === 0) return {};
+  for (const value of values) {
+    if (value !== 'All')
+      throw errors.badRequest(`dryRun: unsupported value ${JSON.stringify(value)}: supported values: All`);
+  }
+  return { dryRun: ['All'] };
+}
+
+function writeOptions(query: URLSearchParams): { dryRun?: 'All'[]; fieldManager?: string } {
+  const fieldManager = query.get('fieldManager') ?? undefined;
+  return { ...dryRunParam(query), ...(fieldManager ? { fieldManager } : {}) };
+}
+
+/**
+ * The HTTP semantics of the Kubernetes REST API over a {@link Registry}: discovery, CRUD, watch, the
+ * three JSON patch types, the status subresource and Table output. Transport-agnostic: the
+ * {@link HttpApiServer} feeds it Node's requests.
+ * @category API server
+ */
+export class ApiHandler {
+  private readonly openWatches = new Set<ServerResponse>();
+
+  constructor(private readonly options: ApiHandlerOptions) {}
+
+  /** Serves one request; never rejects (every failure becomes a Status reply). */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const info = parseRequestInfo(req.method ?? 'GET', req.url ?? '/');
+      if (info.isResourceRequest) {
+        await this.handleResource(req, res, info);
+      } else {
+        this.handleNonResource(req, res, info);
+      }
+    } catch (error) {
+      if (!(error instanceof StatusError))
+        this.options.logger?.error({ err: error, url: req.url }, 'request failed');
+      sendError(res, error);
+    }
+  }
+
+  /** Ends every open watch stream (on shutdown). */
+  closeWatches(): void {
+    for (const res of this.openWatches) res.end();
+    this.openWatches.clear();
+  }
+
+  private handleNonResource(req: IncomingMessage, res: ServerResponse, info: RequestInfo): void {
+    const { scheme } = this.options;
+    if (info.verb !== 'get' && info.verb !== 'head') {
+      throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+    }
+    const segments = info.path.split('/').filter((s) => s !== '');
+    const accept = req.headers.accept;
+    const aggregated = acceptsAs(accept, 'APIGroupDiscoveryList', 'apidiscovery.k8s.io');
+    switch (info.path.replace(/\/+$/, '') || '/') {
+      case '/healthz':
+      case '/livez':
+      case '/readyz':
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('ok');
+        return;
+      case '/version':
+        sendJson(res, 200, serverVersion);
+        return;
+      case '/api':
+        if (aggregated)
+          sendJson(res, 200, apiGroupDiscoveryList(scheme, true), aggregatedDiscoveryContentType);
+        else sendJson(res, 200, apiVersions(scheme, this.options.serverAddress?.() ?? ''));
+        return;
+      case '/apis':
+        if (aggregated)
+          sendJson(res, 200, apiGroupDiscoveryList(scheme, false), aggregatedDiscoveryContentType);
+        else sendJson(res, 200, apiGroupList(scheme));
+        return;
+    }
+    let body: object | undefined;
+    if (segments[0] === 'api' && segments.length === 2) body = apiResourceList(scheme, '', segments[1] ?? '');
+    else if (segments[0] === 'apis' && segments.length === 2) body = apiGroup(scheme, segments[1] ?? '');
+    else if (segments[0] === 'apis' && segments.length === 3) {
+      body = apiResourceList(scheme, segments[1] ?? '', segments[2] ?? '');
+    }
+    if (!body) throw notFoundPath();
+    sendJson(res, 200, body);
+  }
+
+  private resolveKind(info: RequestInfo): RegisteredKind {
+    const kind = this.options.scheme.kindForResource(info.resource, info.group);
+    if (!kind || kind.version !== info.version || kind.group !== info.group) throw notFoundPath();
+    if (
+      info.subresource &&
+      !(servedSubresources.has(info.subresource) && kind.subresources.includes(info.subresource))
+    ) {
+      throw notFoundPath();
+    }
+    if (info.namespace && !kind.namespaced) throw notFoundPath();
+    return kind;
+  }
+
+  private async handleResource(req: IncomingMessage, res: ServerResponse, info: RequestInfo): Promise<void> {
+    const kind = this.resolveKind(info);
+    const gvk: GroupVersionKind = { group: kind.group, version: kind.version, kind: kind.kind };
+    const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    const namespace = kind.namespaced ? info.namespace || undefined : undefined;
+    const { registry } = this.options;
+    const table = acceptsAs(req.headers.accept, 'Table', 'meta.k8s.io');
+    const includeObject = (query.get('includeObject') ?? undefined) as
+      | 'None'
+      | 'Metadata'
+      | 'Object'
+      | undefined;
+    const reply = (code: number, object: KubeObject): void => {
+      if (table) sendJson(res, code, printTable(gvk, [object], { includeObject }));
+      else sendJson(res, code, object);
+    };
+    if (info.subresource && !['get', 'update', 'patch'].includes(info.verb)) {
+      throw errors.methodNotAllowed(`${info.verb} is not supported on ${kind.resource}/${info.subresource}`);
+    }
+    if (kind.namespaced && !namespace && ['get', 'create', 'update', 'patch', 'delete'].includes(info.verb)) {
+      throw errors.badRequest(`the namespace of the ${kind.resource} must be given in the URL`);
+    }
+    switch (info.verb) {
+      case 'get': {
+        const resourceVersion = query.get('resourceVersion') ?? undefined;
+        reply(
+          200,
+          await registry.get(gvk, info.name, { namespace, ...(resourceVersion ? { resourceVersion } : {}) }),
+        );
+        return;
+      }
+      case 'list': {
+        const list = await registry.list(gvk, this.listOptions(query, namespace));
+        if (table) {
+          const printed = printTable(gvk, list.items, { includeObject }) as unknown as Record<
+            string,
+            unknown
+          >;
+          printed.metadata = { ...list.metadata };
+          sendJson(res, 200, printed);
+        } else {
+          sendJson(res, 200, list);
+        }
+        return;
+      }
+      case 'watch':
+        this.watch(req, res, gvk, query, namespace);
+        return;
+      case 'create': {
+        const object = asObject(parseJson(await readBody(req), 'create'), 'create');
+        this.checkNamespace(object, namespace, kind);
+        const created = await registry.create(object, { kind: gvk, namespace, ...writeOptions(query) });
+        reply(201, created);
+        return;
+      }
+      case 'update': {
+        const object = asObject(parseJson(await readBody(req), 'update'), 'update');
+        this.checkNamespace(object, namespace, kind);
+        object.metadata ??= {};
+        const metadata = object.metadata;
+        if (metadata.name !== undefined && metadata.name !== info.name) {
+          throw errors.badRequest(
+            `the name of the object (${String(metadata.name)}) does not match the name on the URL (${info.name})`,
+          );
+        }
+        metadata.name = info.name;
+        const updated = await registry.update(object, {
+          kind: gvk,
+          namespace,
+          ...(info.subresource ? { subresource: info.subresource } : {}),
+          ...writeOptions(query),
+        });
+        reply(200, updated);
+        return;
+      }
+      case 'patch':
+        reply(200, await this.patch(req, kind, gvk, info, namespace, query));
+        return;
+      case 'delete': {
+        const body = await readBody(req);
+        const options = this.deleteOptions(body, query);
+        reply(200, await registry.delete(gvk, info.name, { ...options, namespace }));
+        return;
+      }
+      case 'deletecollection': {
+        const options = this.deleteOptions(await readBody(req), query);
+        const list = await registry.list(gvk, this.listOptions(query, namespace));
+        for (const item of list.items) {
+          try {
+            await registry.delete(gvk, item.metadata?.name ?? '', {
+              ...options,
+              namespace: item.metadata?.namespace,
+            });
+          } catch (error) {
+            if (!(error instanceof StatusError && error.reason === 'NotFound')) throw error;
+          }
+        }
+        sendJson(res, 200, { ...list, items: [] });
+        return;
+      }
+      default:
+        throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+    }
+  }
+
+  private listOptions(
+    query: URLSearchParams,
+    namespace: string | undefined,
+  ): Parameters<Registry['list']>[1] {
+    const match = query.get('resourceVersionMatch') ?? undefined;
+    if (match !== undefined && match !== 'Exact' && match !== 'NotOlderThan') {
+      throw errors.badRequest(
+        `resourceVersionMatch: unsupported value ${JSON.stringify(match)}: supported values: Exact, NotOlderThan`,
+      );
+    }
+    const options: NonNullable<Parameters<Registry['list']>[1]> = { namespace };
+    const labelSelector = query.get('labelSelector');
+    const fieldSelector = query.get('fieldSelector');
+    const limit = integerParam(query, 'limit', 0);
+    const cont = query.get('continue');
+    const resourceVersion = query.get('resourceVersion');
+    if (labelSelector) options.labelSelector = labelSelector;
+    if (fieldSelector) options.fieldSelector = fieldSelector;
+    // limit=0 means "no limit" upstream.
+    if (limit) options.limit = limit;
+    if (cont) options.continue = cont;
+    if (resourceVersion) options.resourceVersion = resourceVersion;
+    if (match) options.resourceVersionMatch = match;
+    return options;
+  }
+
+  private checkNamespace(object: KubeObject, namespace: string | undefined, kind: RegisteredKind): void {
+    if (!kind.namespaced) return;
+    const inBody = object.metadata?.namespace;
+    if (inBody !== undefined && inBody !== '' && inBody !== namespace) {
+      throw errors.badRequest(
+        `the namespace of the provided object does not match the namespace sent on the request`,
+      );
+    }
+  }
+
+  private deleteOptions(body: Buffer, query: URLSearchParams): DeleteOptions {
+    const parsed = body.length > 0 ? asObject(parseJson(body, 'delete options'), 'delete options') : {};
+    const fromBody = parsed as Record<string, unknown>;
+    const options: DeleteOptions = { ...dryRunParam(query) };
+    if (Array.isArray(fromBody.dryRun) && fromBody.dryRun.length > 0) options.dryRun = ['All'];
+    const policy = query.get('propagationPolicy') ?? fromBody.propagationPolicy;
+    if (policy !== undefined) {
+      if (policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
+        throw errors.badRequest(
+          `propagationPolicy: unsupported value ${JSON.stringify(policy)}: supported values: Orphan, Background, Foreground`,
+        );
+      }
+      options.propagationPolicy = policy;
+    }
+    const grace = integerParam(query, 'gracePeriodSeconds', 0) ?? fromBody.gracePeriodSeconds;
+    if (grace !== undefined) {
+      if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0) {
+        throw errors.badRequest(
+          `gracePeriodSeconds: invalid value ${JSON.stringify(grace)}: must be an integer >= 0`,
+        );
+      }
+      options.gracePeriodSeconds = grace;
+    }
+    const preconditions = fromBody.preconditions as Record<string, unknown> | undefined;
+    if (preconditions !== undefined) {
+      if (typeof preconditions !== 'object' || preconditions === null) {
+        throw errors.badRequest('preconditions: must be an object');
+      }
+      options.preconditions = {};
+      if (typeof preconditions.uid === 'string') options.preconditions.uid = preconditions.uid;
+      if (typeof preconditions.resourceVersion === 'string') {
+        options.preconditions.resourceVersion = preconditions.resourceVersion;
+      }
+    }
+    return options;
+  }
+
+  private async patch(
+    req: IncomingMessage,
+    kind: RegisteredKind,
+    gvk: GroupVersionKind,
+    info: RequestInfo,
+    namespace: string | undefined,
+    query: URLSearchParams,
+  ): Promise<KubeObject> {
+    const contentType = mediaType(req.headers['content-type']);
+    const type = patchContentTypes[contentType as keyof typeof patchContentTypes];
+    if (!type) {
+      throw errors.unsupportedMediaType(
+        `the body of the request was in an unknown format - accepted media types include: ${Object.keys(patchContentTypes).join(', ')}`,
+      );
+    }
+    const patch = parseJson(await readBody(req), 'patch');
+    const subresource = info.subresource ? { subresource: info.subresource } : {};
+    const { registry } = this.options;
+    if (type !== 'strategic') {
+      return registry.patch(gvk, info.name, type, patch, {
+        namespace,
+        ...subresource,
+        ...writeOptions(query),
+      });
+    }
+    asObject(patch, 'patch');
+    const schema = patchSchemaFor(kind.group, kind.kind);
+    // Apply to the current object and write it back under its resourceVersion, so a concurrent
+    // writer makes us retry rather than lose its change.
+    for (let attempt = 0; ; attempt++) {
+      const current = await registry.get(gvk, info.name, { namespace });
+      const patched = asObject(strategicMergePatch(current, patch, schema), 'patched object');
+      patched.metadata ??= {};
+      const metadata = patched.metadata as Record<string, unknown>;
+      metadata.resourceVersion = current.metadata?.resourceVersion;
+      metadata.name = info.name;
+      if (namespace) metadata.namespace = namespace;
+      try {
+        return await registry.update(patched, {
+          kind: gvk,
+          namespace,
+          ...subresource,
+          ...writeOptions(query),
+        });
+      } catch (error) {
+        if (
+          !(error instanceof StatusError && error.reason === 'Conflict') ||
+          attempt >= strategicConflictRetries
+        ) {
+          throw error;
+        }
+      }
+    }
+  }
+
+  private watch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    gvk: GroupVersionKind,
+    query: URLSearchParams,
+    namespace: string | undefined,
+  ): void {
+    const timeoutSeconds = integerParam(query, 'timeoutSeconds', 0);
+    const labelSelector = query.get('labelSelector');
+    const fieldSelector = query.get('fieldSelector');
+    const resourceVersion = query.get('resourceVersion');
+    const bookmarks = query.get('allowWatchBookmarks');
+    const events = this.options.registry.watch(gvk, {
+      namespace,
+      ...(labelSelector ? { labelSelector } : {}),
+      ...(fieldSelector ? { fieldSelector } : {}),
+      ...(resourceVersion ? { resourceVersion } : {}),
+      ...(bookmarks === 'true' || bookmarks === '1' ? { allowWatchBookmarks: true } : {}),
+      ...(timeoutSeconds ? { timeoutSeconds } : {}),
+    });
+    // Headers go out at once: clients (client-node's Watch) wait for them before anything else.
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    this.openWatches.add(res);
+    const finish = (): void => {
+      this.openWatches.delete(res);
+      if (!res.writableEnded) res.end();
+    };
+    const subscription = events.subscribe({
+      next: (event) => {
+        res.write(`${JSON.stringify(event)}\n`);
+      },
+      error: (error: unknown) => {
+        res.write(`${JSON.stringify({ type: 'ERROR', object: StatusError.from(error).toStatus() })}\n`);
+        finish();
+      },
+      complete: finish,
+    });
+    const stop = (): void => {
+      subscription.unsubscribe();
+      finish();
+    };
+    req.on('close', stop);
+    res.on('close', stop);
+  }
+}

@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+export * from './api-handler.js';
+export * from './discovery.js';
+export * from './http-api-server.js';
+export * from './request-info.js';

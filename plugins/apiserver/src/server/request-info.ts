@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+import { errors } from '@cpkit/core';
+
+/** The verbs of a resource request, as Kubernetes' RequestInfo names them. @category API server */
+export type ResourceVerb =
+  | 'get'
+  | 'list'
+  | 'watch'
+  | 'create'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'deletecollection';
+
+/**
+ * What a request URL and method address: a resource request (`/api/v1/namespaces/x/pods/y/status`)
+ * or a non-resource path (`/version`, `/healthz`, discovery).
+ * @category API server
+ */
+export interface RequestInfo {
+  isResourceRequest: boolean;
+  /** The URL path without the query. */
+  path: string;
+  /** For resource requests: one of {@link ResourceVerb}; otherwise the lower-case HTTP method. */
+  verb: string;
+  /** `''` for the core group (`/api/v1`). */
+  group: string;
+  version: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+}
+
+const nonResource = (path: string, method: string): RequestInfo => ({
+  isResourceRequest: false,
+  path,
+  verb: method.toLowerCase(),
+  group: '',
+  version: '',
+  resource: '',
+  subresource: '',
+  namespace: '',
+  name: '',
+});
+
+function isWatch(query: URLSearchParams): boolean {
+  const value = query.get('watch');
+  return value === 'true' || value === '1';
+}
+
+/**
+ * Parses a request the way the upstream API server does: `/api/<v>/...` and `/apis/<g>/<v>/...` are
+ * resource requests (unless they stop at the group-version, which is discovery); the verb comes from
+ * the method, whether a name is present and `?watch=true`.
+ * @throws StatusError `BadRequest` for an empty or malformed path segment.
+ * @category API server
+ */
+export function parseRequestInfo(method: string, rawUrl: string): RequestInfo {
+  const url = new URL(rawUrl, 'http://localhost');
+  const path = url.pathname;
+  const segments = path.split('/').slice(1);
+  if (segments.at(-1) === '') segments.pop();
+  let parts: string[];
+  let group: string;
+  let version: string;
+  if (segments[0] === 'api' && segments.length >= 3) {
+    group = '';
+    version = segments[1] ?? '';
+    parts = segments.slice(2);
+  } else if (segments[0] === 'apis' && segments.length >= 4) {
+    group = segments[1] ?? '';
+    version = segments[2] ?? '';
+    parts = segments.slice(3);
+  } else {
+    return nonResource(path, method);
+  }
+  let decoded: string[];
+  try {
+    decoded = parts.map((part) => decodeURIComponent(part));
+  } catch {
+    throw errors.badRequest(`invalid path ${JSON.stringify(path)}: malformed percent-encoding`);
+  }
+  if (decoded.some((part) => part === '')) {
+    throw errors.badRequest(`invalid path ${JSON.stringify(path)}: empty segment`);
+  }
+  let namespace = '';
+  // `namespaces/<ns>/<resource>...` scopes a namespaced resource; `namespaces/<ns>` alone (or with a
+  // subresource such as `status`/`finalize`) is the namespace object itself.
+  if (
+    decoded[0] === 'namespaces' &&
+    decoded.length >= 3 &&
+    !['status', 'finalize'].includes(decoded[2] ?? '')
+  ) {
+    namespace = decoded[1] ?? '';
+    decoded = decoded.slice(2);
+  }
+  const [resource = '', name = '', subresource = '', ...rest] = decoded;
+  if (rest.length > 0) {
+    throw errors.badRequest(`invalid path ${JSON.stringify(path)}: too many segments`);
+  }
+  const query = url.searchParams;
+  const upper = method.toUpperCase();
+  let verb: ResourceVerb | string;
+  switch (upper) {
+    case 'GET':
+    case 'HEAD':
+      verb = isWatch(query) ? 'watch' : name ? 'get' : 'list';
+      break;
+    case 'POST':
+      verb = 'create';
+      break;
+    case 'PUT':
+      verb = 'update';
+      break;
+    case 'PATCH':
+      verb = 'patch';
+      break;
+    case 'DELETE':
+      verb = name ? 'delete' : 'deletecollection';
+      break;
+    default:
+      verb = method.toLowerCase();
+  }
+  return { isResourceRequest: true, path, verb, group, version, resource, subresource, namespace, name };
+}

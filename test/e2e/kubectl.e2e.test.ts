@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+// End to end with the REAL kubectl (Debian package `kubectl`, whose /usr/bin/kubectl dispatches to
+// kubectl 1.32 because the server reports v1.32.4) against the API server over plain HTTP on
+// loopback, on the in-process registry and the embedded store. No authentication yet: over http://
+// kubectl sends no credentials anyway.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apiServerModule, HttpApiServer } from '@cpkit/apiserver';
+import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
+import { openEmbeddedStore } from '@cpkit/store-embedded';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const kubectlPath = '/usr/bin/kubectl';
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let cp: TestControlPlane;
+let dir: string;
+let kubeconfig: string;
+
+function kubectl(...args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(
+      kubectlPath,
+      ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), '--request-timeout=20s', ...args],
+      { timeout: 30_000, env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function ok(...args: string[]): Promise<string> {
+  const result = await kubectl(...args);
+  if (result.code !== 0) {
+    throw new Error(
+      `kubectl ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+    );
+  }
+  return result.stdout;
+}
+
+beforeAll(async () => {
+  if (!existsSync(kubectlPath)) {
+    throw new Error(
+      `${kubectlPath} is missing: install the Debian package "kubectl" (apt-get install kubectl) to run these tests`,
+    );
+  }
+  dir = await mkdtemp(join(tmpdir(), 'cpkit-kubectl-'));
+  cp = await startTestControlPlane({
+    store: await openEmbeddedStore(),
+    modules: [apiServerModule({ port: 0 })],
+  });
+  const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
+  if (!address) throw new Error('the API server did not report its address');
+  kubeconfig = join(dir, 'kubeconfig');
+  await writeFile(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: cpkit',
+      '  cluster:',
+      `    server: ${address.url}`,
+      'contexts:',
+      '- name: cpkit',
+      '  context:',
+      '    cluster: cpkit',
+      '    user: admin',
+      '    namespace: default',
+      'current-context: cpkit',
+      'users:',
+      '- name: admin',
+      '  user: {}',
+      '',
+    ].join('\n'),
+  );
+});
+
+afterAll(async () => {
+  await cp?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('real kubectl 1.32 against the plain-HTTP API server', () => {
+  it('kubectl version reports the server as v1.32.4', async () => {
+    const out = await ok('version');
+    expect(out).toMatch(/Client Version: v1\.32\./);
+    expect(out).toContain('Server Version: v1.32.4');
+  });
+
+  it('kubectl get namespaces prints a table with NAME STATUS AGE', async () => {
+    const out = await ok('get', 'namespaces');
+    const [header, ...rows] = out.trim().split('\n');
+    expect(header?.split(/\s+/)).toEqual(['NAME', 'STATUS', 'AGE']);
+    expect(rows.map((row) => row.split(/\s+/)[0])).toEqual(
+      expect.arrayContaining(['default', 'kube-system']),
+    );
+    expect(rows.find((row) => row.startsWith('default'))).toMatch(/^default\s+Active\s+\d+s$/);
+  });
+
+  it('create -f, get -o json, label, patch (merge and strategic), delete, then NotFound', async () => {
+    // --validate=false: the server does not serve OpenAPI yet, which kubectl's default validation needs.
+    const manifest = join(dir, 'objects.yaml');
+    await writeFile(
+      manifest,
+      `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: x
+data:
+  greeting: hello
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+      - name: sidecar
+        image: busybox:1.36
+`,
+    );
+    const created = await ok('create', '--validate=false', '-f', manifest);
+    expect(created).toContain('configmap/x created');
+    expect(created).toContain('deployment.apps/web created');
+
+    const cm = JSON.parse(await ok('get', 'configmap', 'x', '-o', 'json'));
+    expect(cm).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap', data: { greeting: 'hello' } });
+    expect(cm.metadata).toMatchObject({ name: 'x', namespace: 'default' });
+    expect(cm.metadata.uid).toEqual(expect.any(String));
+
+    expect(await ok('get', 'cm')).toMatch(/^NAME\s+DATA\s+AGE\nx\s+1\s+\d+s/m);
+
+    expect(await ok('label', 'configmap', 'x', 'tier=frontend')).toContain('configmap/x labeled');
+    expect(await ok('get', 'cm', 'x', '-o', 'jsonpath={.metadata.labels.tier}')).toBe('frontend');
+
+    expect(
+      await ok('patch', 'configmap', 'x', '--type=merge', '-p', '{"data":{"greeting":"hi","extra":"1"}}'),
+    ).toContain('configmap/x patched');
+    expect(JSON.parse(await ok('get', 'cm', 'x', '-o', 'json')).data).toEqual({ greeting: 'hi', extra: '1' });
+
+    // Strategic merge: the containers list merges by name, so the sidecar stays.
+    const patch = '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.28"}]}}}}';
+    expect(await ok('patch', 'deployment', 'web', '--type=strategic', '-p', patch)).toContain(
+      'deployment.apps/web patched',
+    );
+    const deployment = JSON.parse(await ok('get', 'deploy', 'web', '-o', 'json'));
+    expect(deployment.spec.template.spec.containers).toEqual([
+      expect.objectContaining({ name: 'web', image: 'nginx:1.28' }),
+      expect.objectContaining({ name: 'sidecar', image: 'busybox:1.36' }),
+    ]);
+
+    expect(await ok('delete', 'configmap', 'x')).toContain('configmap "x" deleted');
+    const missing = await kubectl('get', 'cm', 'x');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('Error from server (NotFound): configmaps "x" not found');
+  });
+});

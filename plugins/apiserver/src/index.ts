@@ -4,6 +4,7 @@
  * @module
  */
 
+export * from './certificates/index.js';
 export * from './patch/index.js';
 export * from './printing/index.js';
 export * from './server/index.js';

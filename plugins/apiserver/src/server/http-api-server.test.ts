@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+// The API server over the real in-process registry and the embedded store, driven with fetch.
+import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
+import { openEmbeddedStore } from '@cpkit/store-embedded';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aggregatedDiscoveryContentType } from './discovery.js';
+import { apiServerModule, HttpApiServer } from './http-api-server.js';
+
+let cp: TestControlPlane;
+let base: string;
+
+beforeAll(async () => {
+  cp = await startTestControlPlane({
+    store: await openEmbeddedStore(),
+    modules: [apiServerModule({ port: 0 })],
+  });
+  const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
+  if (!address) throw new Error('no address');
+  base = address.url;
+});
+
+afterAll(async () => {
+  await cp?.stop();
+});
+
+interface Reply {
+  status: number;
+  contentType: string;
+  body: any;
+}
+
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const contentType = response.headers.get('content-type') ?? '';
+  return {
+    status: response.status,
+    contentType,
+    body: contentType.includes('json') ? JSON.parse(text) : text,
+  };
+}
+
+const cmPath = '/api/v1/namespaces/default/configmaps';
+const tableAccept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+
+describe('non-resource endpoints and discovery', () => {
+  it('/version reports v1.32.4 and the health endpoints answer ok', async () => {
+    expect((await call('GET', '/version')).body).toMatchObject({
+      major: '1',
+      minor: '32',
+      gitVersion: 'v1.32.4',
+    });
+    for (const path of ['/healthz', '/livez', '/readyz']) {
+      expect(await call('GET', path)).toMatchObject({ status: 200, body: 'ok' });
+    }
+  });
+
+  it('/api and /apis answer legacy lists, or aggregated discovery with its exact content type', async () => {
+    expect((await call('GET', '/api')).body).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
+    const groups = (await call('GET', '/apis')).body;
+    expect(groups.kind).toBe('APIGroupList');
+    expect(groups.groups).toContainEqual(
+      expect.objectContaining({ name: 'apps', preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } }),
+    );
+    const accept = `${aggregatedDiscoveryContentType},application/json`;
+    const aggregated = await call('GET', '/apis', undefined, { Accept: accept });
+    expect(aggregated.contentType).toBe(aggregatedDiscoveryContentType);
+    const apps = aggregated.body.items.find((item: any) => item.metadata.name === 'apps');
+    expect(apps.versions[0].resources).toContainEqual(
+      expect.objectContaining({
+        resource: 'deployments',
+        scope: 'Namespaced',
+        shortNames: ['deploy'],
+        categories: ['all'],
+        responseKind: { group: 'apps', version: 'v1', kind: 'Deployment' },
+      }),
+    );
+    const core = await call('GET', '/api', undefined, { Accept: accept });
+    expect(core.body.items.map((item: any) => item.metadata.name)).toEqual(['']);
+  });
+
+  it('/api/v1 and /apis/apps/v1 list resources with subresources as separate entries', async () => {
+    const core = (await call('GET', '/api/v1')).body;
+    expect(core).toMatchObject({ kind: 'APIResourceList', groupVersion: 'v1' });
+    expect(core.resources).toContainEqual(
+      expect.objectContaining({
+        name: 'pods',
+        singularName: 'pod',
+        namespaced: true,
+        kind: 'Pod',
+        shortNames: ['po'],
+      }),
+    );
+    expect(core.resources).toContainEqual(expect.objectContaining({ name: 'pods/status', kind: 'Pod' }));
+    expect(core.resources).toContainEqual(expect.objectContaining({ name: 'namespaces', namespaced: false }));
+    const apps = (await call('GET', '/apis/apps/v1')).body;
+    expect(apps.groupVersion).toBe('apps/v1');
+    expect(apps.resources.map((r: any) => r.name)).toContain('deployments/status');
+    // Not served yet, so not advertised.
+    expect(apps.resources.map((r: any) => r.name)).not.toContain('deployments/scale');
+  });
+
+  it('unknown paths, groups and resources are 404 Status objects in JSON', async () => {
+    for (const path of [
+      '/apis/nope/v1',
+      '/api/v2',
+      '/api/v1/namespaces/default/widgets',
+      '/apis/apps/v2/deployments',
+    ]) {
+      const reply = await call('GET', path);
+      expect(reply.status, path).toBe(404);
+      expect(reply.contentType).toMatch(/^application\/json/);
+      expect(reply.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404 });
+    }
+  });
+});
+
+describe('resources', () => {
+  it('creates with apiVersion/kind inferred from the URL, gets, and lists as JSON and as Table', async () => {
+    const created = await call('POST', cmPath, {
+      metadata: { name: 'a', labels: { app: 'x' } },
+      data: { k: 'v' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { namespace: 'default' },
+    });
+    expect((await call('GET', `${cmPath}/a`)).body.data).toEqual({ k: 'v' });
+    await call('POST', cmPath, { metadata: { name: 'b' } });
+    const list = (await call('GET', `${cmPath}?labelSelector=app%3Dx`)).body;
+    expect(list.kind).toBe('ConfigMapList');
+    expect(list.metadata.resourceVersion).toEqual(expect.any(String));
+    expect(list.items.map((i: any) => i.metadata.name)).toEqual(['a']);
+    const page = (await call('GET', `${cmPath}?limit=1`)).body;
+    expect(page.items).toHaveLength(1);
+    const next = (
+      await call('GET', `${cmPath}?limit=1&continue=${encodeURIComponent(page.metadata.continue)}`)
+    ).body;
+    expect(next.items.map((i: any) => i.metadata.name)).toEqual(['b']);
+    const table = (await call('GET', cmPath, undefined, { Accept: tableAccept })).body;
+    expect(table.kind).toBe('Table');
+    expect(table.columnDefinitions.map((c: any) => c.name)).toEqual(['Name', 'Data', 'Age']);
+    expect(table.rows.map((r: any) => r.cells[0])).toEqual(['a', 'b']);
+    const one = (await call('GET', `${cmPath}/a`, undefined, { Accept: tableAccept })).body;
+    expect(one.rows).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'a namespace mismatch',
+      'POST',
+      cmPath,
+      { metadata: { name: 'c', namespace: 'other' } },
+      400,
+      'BadRequest',
+    ],
+    ['malformed JSON', 'POST', cmPath, '{"metadata":', 400, 'BadRequest'],
+    ['a non-object body', 'POST', cmPath, '[1]', 400, 'BadRequest'],
+    ['a duplicate', 'POST', cmPath, { metadata: { name: 'dup' } }, 409, 'AlreadyExists'],
+    ['a bad limit', 'GET', `${cmPath}?limit=-3`, undefined, 400, 'BadRequest'],
+    [
+      'a PUT whose name differs from the URL',
+      'PUT',
+      `${cmPath}/dup`,
+      { metadata: { name: 'zzz' } },
+      400,
+      'BadRequest',
+    ],
+    ['an unserved subresource', 'GET', `${cmPath}/dup/scale`, undefined, 404, 'NotFound'],
+    ['a missing object', 'GET', `${cmPath}/missing`, undefined, 404, 'NotFound'],
+  ])('rejects %s with a Status', async (_what, method, path, body, code, reason) => {
+    await call('POST', cmPath, { metadata: { name: 'dup' } });
+    const reply = await call(method, path, body);
+    expect(reply.status).toBe(code);
+    expect(reply.contentType).toMatch(/^application\/json/);
+    expect(reply.body).toMatchObject({ kind: 'Status', reason, code });
+  });
+
+  it('updates with optimistic concurrency', async () => {
+    const created = (await call('POST', cmPath, { metadata: { name: 'u' }, data: { n: '1' } })).body;
+    const updated = await call('PUT', `${cmPath}/u`, { ...created, data: { n: '2' } });
+    expect(updated.status).toBe(200);
+    expect(updated.body.data).toEqual({ n: '2' });
+    const stale = await call('PUT', `${cmPath}/u`, { ...created, data: { n: '3' } });
+    expect(stale).toMatchObject({ status: 409, body: { reason: 'Conflict' } });
+  });
+
+  it('patches with all three JSON patch types and 415 for anything else', async () => {
+    await call('POST', '/apis/apps/v1/namespaces/default/deployments', {
+      metadata: { name: 'p' },
+      spec: {
+        selector: { matchLabels: { app: 'p' } },
+        template: {
+          metadata: { labels: { app: 'p' } },
+          spec: {
+            containers: [
+              { name: 'a', image: 'a:1' },
+              { name: 'b', image: 'b:1' },
+            ],
+          },
+        },
+      },
+    });
+    const path = '/apis/apps/v1/namespaces/default/deployments/p';
+    const patch = (type: string, body: unknown): Promise<Reply> =>
+      call('PATCH', path, body, { 'Content-Type': `application/${type}` });
+    const strategic = await patch('strategic-merge-patch+json', {
+      spec: { template: { spec: { containers: [{ name: 'b', image: 'b:2' }] } } },
+    });
+    expect(strategic.status).toBe(200);
+    expect(strategic.body.spec.template.spec.containers.map((c: any) => c.image)).toEqual(['a:1', 'b:2']);
+    const merge = await patch('merge-patch+json', { metadata: { labels: { tier: 'fe' } } });
+    expect(merge.body.metadata.labels).toEqual({ tier: 'fe' });
+    const json = await patch('json-patch+json', [{ op: 'replace', path: '/spec/replicas', value: 4 }]);
+    expect(json.body.spec.replicas).toBe(4);
+    const wrong = await patch('xml', '<x/>');
+    expect(wrong).toMatchObject({ status: 415, body: { reason: 'UnsupportedMediaType', code: 415 } });
+    expect(wrong.body.message).toContain('application/strategic-merge-patch+json');
+  });
+
+  it('writes status only through the status subresource', async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments/s';
+    await call('POST', '/apis/apps/v1/namespaces/default/deployments', {
+      metadata: { name: 's' },
+      spec: {
+        selector: { matchLabels: { app: 's' } },
+        template: { metadata: { labels: { app: 's' } }, spec: { containers: [{ name: 'a', image: 'a' }] } },
+      },
+    });
+    const reply = await call(
+      'PATCH',
+      `${path}/status`,
+      { status: { replicas: 7 } },
+      {
+        'Content-Type': 'application/merge-patch+json',
+      },
+    );
+    expect(reply.status).toBe(200);
+    expect((await call('GET', `${path}/status`)).body.status.replicas).toBe(7);
+    await call(
+      'PATCH',
+      path,
+      { status: { replicas: 1 } },
+      { 'Content-Type': 'application/merge-patch+json' },
+    );
+    expect((await call('GET', path)).body.status.replicas).toBe(7);
+  });
+
+  it('deletes with preconditions from the body', async () => {
+    const created = (await call('POST', cmPath, { metadata: { name: 'd' } })).body;
+    const wrong = await call('DELETE', `${cmPath}/d`, { preconditions: { uid: 'not-it' } });
+    expect(wrong).toMatchObject({ status: 409, body: { reason: 'Conflict' } });
+    const bad = await call('DELETE', `${cmPath}/d`, { propagationPolicy: 'Sideways' });
+    expect(bad).toMatchObject({ status: 400, body: { reason: 'BadRequest' } });
+    const done = await call('DELETE', `${cmPath}/d`, {
+      propagationPolicy: 'Background',
+      preconditions: { uid: created.metadata.uid },
+    });
+    expect(done.status).toBe(200);
+    expect((await call('GET', `${cmPath}/d`)).status).toBe(404);
+  });
+
+  it('watches: one JSON event per line, from the given resourceVersion', async () => {
+    const first = (await call('POST', cmPath, { metadata: { name: 'w1', labels: { w: 'y' } } })).body;
+    const controller = new AbortController();
+    const response = await fetch(
+      `${base}${cmPath}?watch=true&labelSelector=w%3Dy&resourceVersion=${first.metadata.resourceVersion}`,
+      { signal: controller.signal },
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    await call('POST', cmPath, { metadata: { name: 'w2', labels: { w: 'y' } } });
+    await call('POST', cmPath, { metadata: { name: 'other' } });
+    await call('DELETE', `${cmPath}/w1`);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (text.split('\n').length < 3) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    controller.abort();
+    const events = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line));
+    expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([
+      ['ADDED', 'w2'],
+      ['DELETED', 'w1'],
+    ]);
+  });
+
+  it('reports a broken watch resourceVersion as an ERROR event carrying a Status', async () => {
+    const response = await fetch(`${base}${cmPath}?watch=true&resourceVersion=abc`);
+    const lines = (await response.text()).trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const event = JSON.parse(lines[0] ?? '{}');
+    expect(event.type).toBe('ERROR');
+    expect(event.object).toMatchObject({ kind: 'Status', status: 'Failure' });
+  });
+});

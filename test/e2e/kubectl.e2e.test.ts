@@ -109,6 +109,41 @@ describe('real kubectl 1.32 against the plain-HTTP API server', () => {
     expect(rows.find((row) => row.startsWith('default'))).toMatch(/^default\s+Active\s+\d+s$/);
   });
 
+  it('kubectl api-resources lists the served kinds from aggregated discovery', async () => {
+    const out = await ok('api-resources');
+    expect(out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
+    expect(out).toMatch(/^namespaces\s+ns\s+v1\s+false\s+Namespace$/m);
+  });
+
+  it('kubectl apply -f twice: created, then unchanged; a changed manifest is configured', async () => {
+    const manifest = join(dir, 'applied.yaml');
+    const write = (value: string): Promise<void> =>
+      writeFile(
+        manifest,
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  k: ${value}\n`,
+      );
+    await write('one');
+    expect(await ok('apply', '--validate=false', '-f', manifest)).toContain('configmap/applied created');
+    expect(await ok('apply', '--validate=false', '-f', manifest)).toContain('configmap/applied unchanged');
+    await write('two');
+    expect(await ok('apply', '--validate=false', '-f', manifest)).toContain('configmap/applied configured');
+    expect(await ok('get', 'cm', 'applied', '-o', 'jsonpath={.data.k}')).toBe('two');
+  });
+
+  it('kubectl get -w prints the table, then later changes', async () => {
+    await ok('create', 'configmap', 'watched-0', '--dry-run=client', '-o', 'json').then((json) =>
+      writeFile(join(dir, 'watched-0.json'), json),
+    );
+    await ok('create', '--validate=false', '-f', join(dir, 'watched-0.json'));
+    const watching = kubectl('get', 'configmaps', '-w', '--request-timeout=4s');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await ok('label', 'configmap', 'watched-0', 'seen=yes');
+    const result = await watching;
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]?.split(/\s+/)).toEqual(['NAME', 'DATA', 'AGE']);
+    expect(lines.filter((line) => line.startsWith('watched-0 '))).toHaveLength(2);
+  });
+
   it('create -f, get -o json, label, patch (merge and strategic), delete, then NotFound', async () => {
     // --validate=false: the server does not serve OpenAPI yet, which kubectl's default validation needs.
     const manifest = join(dir, 'objects.yaml');
@@ -149,7 +184,7 @@ spec:
     expect(cm.metadata).toMatchObject({ name: 'x', namespace: 'default' });
     expect(cm.metadata.uid).toEqual(expect.any(String));
 
-    expect(await ok('get', 'cm')).toMatch(/^NAME\s+DATA\s+AGE\nx\s+1\s+\d+s/m);
+    expect(await ok('get', 'cm', 'x')).toMatch(/^NAME\s+DATA\s+AGE\nx\s+1\s+\d+s\n$/);
 
     expect(await ok('label', 'configmap', 'x', 'tier=frontend')).toContain('configmap/x labeled');
     expect(await ok('get', 'cm', 'x', '-o', 'jsonpath={.metadata.labels.tier}')).toBe('frontend');

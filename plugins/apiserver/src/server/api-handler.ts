@@ -110,6 +110,19 @@ function asObject(value: unknown, what: string): KubeObject {
   return value as KubeObject;
 }
 
+/**
+ * Create and update bodies must be JSON; a missing Content-Type counts as JSON (kubectl's
+ * `PUT .../scale` sends none). Protobuf bodies are not decoded yet.
+ */
+function checkJsonBody(req: IncomingMessage): void {
+  const type = mediaType(req.headers['content-type']);
+  if (type !== '' && type !== 'application/json' && type !== '*/*') {
+    throw errors.unsupportedMediaType(
+      `the body of the request was in an unknown format - accepted media types include: application/json`,
+    );
+  }
+}
+
 function integerParam(query: URLSearchParams, name: string, min: number): number | undefined {
   const raw = query.get(name);
   if (raw === null || raw === '') return undefined;
@@ -266,9 +279,10 @@ export class ApiHandler {
         return;
       }
       case 'watch':
-        this.watch(req, res, gvk, query, namespace);
+        this.watch(req, res, gvk, query, namespace, table ? (includeObject ?? 'Metadata') : undefined);
         return;
       case 'create': {
+        checkJsonBody(req);
         const object = asObject(parseJson(await readBody(req), 'create'), 'create');
         this.checkNamespace(object, namespace, kind);
         const created = await registry.create(object, { kind: gvk, namespace, ...writeOptions(query) });
@@ -276,6 +290,7 @@ export class ApiHandler {
         return;
       }
       case 'update': {
+        checkJsonBody(req);
         const object = asObject(parseJson(await readBody(req), 'update'), 'update');
         this.checkNamespace(object, namespace, kind);
         object.metadata ??= {};
@@ -459,6 +474,7 @@ export class ApiHandler {
     gvk: GroupVersionKind,
     query: URLSearchParams,
     namespace: string | undefined,
+    tableWithObject: 'None' | 'Metadata' | 'Object' | undefined,
   ): void {
     const timeoutSeconds = integerParam(query, 'timeoutSeconds', 0);
     const labelSelector = query.get('labelSelector');
@@ -481,9 +497,20 @@ export class ApiHandler {
       this.openWatches.delete(res);
       if (!res.writableEnded) res.end();
     };
+    let headersSent = false;
     const subscription = events.subscribe({
       next: (event) => {
-        res.write(`${JSON.stringify(event)}\n`);
+        if (tableWithObject === undefined || event.type === 'BOOKMARK') {
+          res.write(`${JSON.stringify(event)}\n`);
+          return;
+        }
+        // As upstream: each event carries a one-row Table; only the first one has the columns.
+        const table = printTable(gvk, [event.object], {
+          includeObject: tableWithObject,
+        }) as unknown as Record<string, unknown>;
+        if (headersSent) table.columnDefinitions = [];
+        headersSent = true;
+        res.write(`${JSON.stringify({ type: event.type, object: table })}\n`);
       },
       error: (error: unknown) => {
         res.write(`${JSON.stringify({ type: 'ERROR', object: StatusError.from(error).toStatus() })}\n`);

@@ -302,6 +302,44 @@ describe('resources', () => {
     ]);
   });
 
+  it('watches as one-row Tables when asked, with the columns only in the first event', async () => {
+    const first = (await call('POST', cmPath, { metadata: { name: 't1', labels: { t: 'y' } } })).body;
+    const controller = new AbortController();
+    const response = await fetch(
+      `${base}${cmPath}?watch=true&labelSelector=t%3Dy&resourceVersion=${first.metadata.resourceVersion}`,
+      { signal: controller.signal, headers: { Accept: tableAccept } },
+    );
+    await call('POST', cmPath, { metadata: { name: 't2', labels: { t: 'y' } }, data: { a: 'b' } });
+    await call('POST', cmPath, { metadata: { name: 't3', labels: { t: 'y' } } });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (text.split('\n').length < 3) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    controller.abort();
+    const events = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line));
+    expect(events.map((e) => [e.type, e.object.kind, e.object.rows[0].cells.slice(0, 2)])).toEqual([
+      ['ADDED', 'Table', ['t2', 1]],
+      ['ADDED', 'Table', ['t3', 0]],
+    ]);
+    expect(events[0].object.columnDefinitions.map((c: any) => c.name)).toEqual(['Name', 'Data', 'Age']);
+    expect(events[1].object.columnDefinitions).toEqual([]);
+  });
+
+  it('answers 415 to a create or update body that is not JSON (protobuf is not decoded yet)', async () => {
+    const reply = await call('POST', cmPath, 'k8s\u0000...', {
+      'Content-Type': 'application/vnd.kubernetes.protobuf',
+    });
+    expect(reply).toMatchObject({ status: 415, body: { kind: 'Status', reason: 'UnsupportedMediaType' } });
+    expect(reply.body.message).toContain('application/json');
+  });
+
   it('reports a broken watch resourceVersion as an ERROR event carrying a Status', async () => {
     const response = await fetch(`${base}${cmPath}?watch=true&resourceVersion=abc`);
     const lines = (await response.text()).trim().split('\n');

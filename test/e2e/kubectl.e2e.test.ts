@@ -205,6 +205,12 @@ spec:
       expect.objectContaining({ name: 'sidecar', image: 'busybox:1.36' }),
     ]);
 
+    expect(await ok('scale', 'deployment', 'web', '--replicas=3')).toContain('deployment.apps/web scaled');
+    expect(await ok('scale', 'deployment', 'web', '--current-replicas=3', '--replicas=2')).toContain(
+      'deployment.apps/web scaled',
+    );
+    expect(await ok('get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('2');
+
     expect(await ok('delete', 'configmap', 'x')).toContain('configmap "x" deleted');
     const missing = await kubectl('get', 'cm', 'x');
     expect(missing.code).toBe(1);

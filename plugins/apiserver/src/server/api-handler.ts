@@ -11,6 +11,8 @@ import {
   type Scheme,
   StatusError,
 } from '@cpkit/core';
+import jsonPatch, { type Operation } from 'fast-json-patch';
+import jsonMergePatch from 'json-merge-patch';
 import { patchSchemaFor } from '../patch/patch-schema.js';
 import { strategicMergePatch } from '../patch/strategic-merge-patch.js';
 import { printTable } from '../printing/print-table.js';
@@ -25,6 +27,7 @@ import {
   serverVersion,
 } from './discovery.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
+import { applyScale, type Scale, scaleOf } from './scale.js';
 
 /** Largest request body accepted, as upstream (3 MiB). */
 const maxBodyBytes = 3 * 1024 * 1024;
@@ -120,6 +123,23 @@ function checkJsonBody(req: IncomingMessage): void {
     throw errors.unsupportedMediaType(
       `the body of the request was in an unknown format - accepted media types include: application/json`,
     );
+  }
+}
+
+function unsupportedPatchType(): StatusError {
+  return errors.unsupportedMediaType(
+    `the body of the request was in an unknown format - accepted media types include: ${Object.keys(patchContentTypes).join(', ')}`,
+  );
+}
+
+/** A patch on a document without merge-keyed lists (a Scale): strategic merge is a merge patch there. */
+function applyPlainPatch(document: Scale, type: 'json' | 'merge' | 'strategic', patch: unknown): unknown {
+  if (type !== 'json') return jsonMergePatch.apply(document, patch);
+  if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be an array of operations');
+  try {
+    return jsonPatch.applyPatch(document, patch as Operation[], true, false).newDocument;
+  } catch (error) {
+    throw errors.badRequest(`the JSON patch could not be applied: ${(error as Error).message}`);
   }
 }
 
@@ -254,6 +274,10 @@ export class ApiHandler {
     }
     if (kind.namespaced && !namespace && ['get', 'create', 'update', 'patch', 'delete'].includes(info.verb)) {
       throw errors.badRequest(`the namespace of the ${kind.resource} must be given in the URL`);
+    }
+    if (info.subresource === 'scale') {
+      await this.scale(req, res, gvk, info, namespace, query);
+      return;
     }
     switch (info.verb) {
       case 'get': {
@@ -423,11 +447,7 @@ export class ApiHandler {
   ): Promise<KubeObject> {
     const contentType = mediaType(req.headers['content-type']);
     const type = patchContentTypes[contentType as keyof typeof patchContentTypes];
-    if (!type) {
-      throw errors.unsupportedMediaType(
-        `the body of the request was in an unknown format - accepted media types include: ${Object.keys(patchContentTypes).join(', ')}`,
-      );
-    }
+    if (!type) throw unsupportedPatchType();
     const patch = parseJson(await readBody(req), 'patch');
     const subresource = info.subresource ? { subresource: info.subresource } : {};
     const { registry } = this.options;
@@ -464,6 +484,49 @@ export class ApiHandler {
         ) {
           throw error;
         }
+      }
+    }
+  }
+
+  /** The `scale` subresource: an autoscaling/v1 Scale view whose writes change only `spec.replicas`. */
+  private async scale(
+    req: IncomingMessage,
+    res: ServerResponse,
+    gvk: GroupVersionKind,
+    info: RequestInfo,
+    namespace: string | undefined,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const { registry } = this.options;
+    if (info.verb === 'get') {
+      sendJson(res, 200, scaleOf(await registry.get(gvk, info.name, { namespace })));
+      return;
+    }
+    let change: (scale: Scale) => unknown;
+    if (info.verb === 'update') {
+      checkJsonBody(req);
+      const written = asObject(parseJson(await readBody(req), 'update'), 'update');
+      change = () => written;
+    } else {
+      const contentType = mediaType(req.headers['content-type']);
+      const type = patchContentTypes[contentType as keyof typeof patchContentTypes];
+      if (!type) throw unsupportedPatchType();
+      const patch = parseJson(await readBody(req), 'patch');
+      change = (scale) => applyPlainPatch(scale, type, patch);
+    }
+    for (let attempt = 0; ; attempt++) {
+      const current = await registry.get(gvk, info.name, { namespace });
+      const scale = scaleOf(current);
+      const written = change(structuredClone(scale));
+      const updated = applyScale(current, written);
+      try {
+        const result = await registry.update(updated, { kind: gvk, namespace, ...writeOptions(query) });
+        sendJson(res, 200, scaleOf(result));
+        return;
+      } catch (error) {
+        // Only a patch retries: a PUT of a stale Scale must fail with the Conflict.
+        const retry = info.verb === 'patch' && error instanceof StatusError && error.reason === 'Conflict';
+        if (!retry || attempt >= strategicConflictRetries) throw error;
       }
     }
   }

@@ -19,7 +19,17 @@ export const serverVersion = {
 } as const;
 
 /** Subresources this server really serves; only these are advertised. */
-export const servedSubresources: ReadonlySet<string> = new Set(['status']);
+export const servedSubresources: ReadonlySet<string> = new Set(['status', 'scale']);
+
+/** The kind a subresource reads and writes: `scale` is always autoscaling/v1 Scale. */
+function subresourceKind(
+  kind: RegisteredKind,
+  subresource: string,
+): { group: string; version: string; kind: string } {
+  return subresource === 'scale'
+    ? { group: 'autoscaling', version: 'v1', kind: 'Scale' }
+    : { group: kind.group, version: kind.version, kind: kind.kind };
+}
 
 const resourceVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const subresourceVerbs = ['get', 'patch', 'update'];
@@ -99,11 +109,13 @@ export function apiResourceList(scheme: Scheme, group: string, version: string):
     });
     for (const subresource of kind.subresources) {
       if (!servedSubresources.has(subresource)) continue;
+      const responseKind = subresourceKind(kind, subresource);
       resources.push({
         name: `${kind.resource}/${subresource}`,
         singularName: '',
         namespaced: kind.namespaced,
-        kind: kind.kind,
+        ...(subresource === 'scale' ? { group: responseKind.group, version: responseKind.version } : {}),
+        kind: responseKind.kind,
         verbs: subresourceVerbs,
       });
     }
@@ -137,7 +149,7 @@ export function apiGroupDiscoveryList(scheme: Scheme, legacy: boolean): object {
             .filter((s) => servedSubresources.has(s))
             .map((subresource) => ({
               subresource,
-              responseKind: { group, version, kind: kind.kind },
+              responseKind: subresourceKind(kind, subresource),
               verbs: subresourceVerbs,
             })),
         })),

@@ -105,8 +105,8 @@ describe('non-resource endpoints and discovery', () => {
     const apps = (await call('GET', '/apis/apps/v1')).body;
     expect(apps.groupVersion).toBe('apps/v1');
     expect(apps.resources.map((r: any) => r.name)).toContain('deployments/status');
-    // Not served yet, so not advertised.
-    expect(apps.resources.map((r: any) => r.name)).not.toContain('deployments/scale');
+    // Subresources the kind does not define are not advertised.
+    expect(apps.resources.map((r: any) => r.name)).not.toContain('daemonsets/scale');
   });
 
   it('unknown paths, groups and resources are 404 Status objects in JSON', async () => {
@@ -177,7 +177,7 @@ describe('resources', () => {
       400,
       'BadRequest',
     ],
-    ['an unserved subresource', 'GET', `${cmPath}/dup/scale`, undefined, 404, 'NotFound'],
+    ['a subresource the kind lacks', 'GET', `${cmPath}/dup/scale`, undefined, 404, 'NotFound'],
     ['a missing object', 'GET', `${cmPath}/missing`, undefined, 404, 'NotFound'],
   ])('rejects %s with a Status', async (_what, method, path, body, code, reason) => {
     await call('POST', cmPath, { metadata: { name: 'dup' } });
@@ -255,6 +255,67 @@ describe('resources', () => {
       { 'Content-Type': 'application/merge-patch+json' },
     );
     expect((await call('GET', path)).body.status.replicas).toBe(7);
+  });
+
+  it('serves deployments/scale as an autoscaling/v1 Scale that writes only spec.replicas', async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments/sc';
+    await call('POST', '/apis/apps/v1/namespaces/default/deployments', {
+      metadata: { name: 'sc' },
+      spec: {
+        replicas: 2,
+        selector: {
+          matchLabels: { app: 'sc' },
+          matchExpressions: [{ key: 'tier', operator: 'In', values: ['b', 'a'] }],
+        },
+        template: {
+          metadata: { labels: { app: 'sc', tier: 'a' } },
+          spec: { containers: [{ name: 'a', image: 'a' }] },
+        },
+      },
+    });
+    const scale = (await call('GET', `${path}/scale`)).body;
+    expect(scale).toMatchObject({
+      apiVersion: 'autoscaling/v1',
+      kind: 'Scale',
+      metadata: { name: 'sc', namespace: 'default' },
+      spec: { replicas: 2 },
+      status: { replicas: 0, selector: 'app=sc,tier in (a,b)' },
+    });
+    const patched = await call(
+      'PATCH',
+      `${path}/scale`,
+      { spec: { replicas: 5 } },
+      {
+        'Content-Type': 'application/merge-patch+json',
+      },
+    );
+    expect(patched).toMatchObject({ status: 200, body: { kind: 'Scale', spec: { replicas: 5 } } });
+    expect((await call('GET', path)).body.spec.replicas).toBe(5);
+    // A PUT of the stale Scale (no Content-Type, as kubectl sends it) is a Conflict.
+    const stale = await fetch(`${base}${path}/scale`, {
+      method: 'PUT',
+      // Bytes, so fetch adds no Content-Type.
+      body: new TextEncoder().encode(JSON.stringify({ ...scale, spec: { replicas: 9 } })),
+    });
+    expect(stale.status).toBe(409);
+    const invalid = await call(
+      'PATCH',
+      `${path}/scale`,
+      { spec: { replicas: -1 } },
+      {
+        'Content-Type': 'application/merge-patch+json',
+      },
+    );
+    expect(invalid).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
+    const apps = (await call('GET', '/apis/apps/v1')).body;
+    expect(apps.resources).toContainEqual(
+      expect.objectContaining({
+        name: 'deployments/scale',
+        group: 'autoscaling',
+        version: 'v1',
+        kind: 'Scale',
+      }),
+    );
   });
 
   it('deletes with preconditions from the body', async () => {

@@ -3,3 +3,4 @@ export * from './api-handler.js';
 export * from './discovery.js';
 export * from './http-api-server.js';
 export * from './request-info.js';
+export * from './scale.js';

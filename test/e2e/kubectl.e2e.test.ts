@@ -128,6 +128,17 @@ describe('real kubectl 1.32 against the plain-HTTP API server', () => {
     await write('two');
     expect(await ok('apply', '--validate=false', '-f', manifest)).toContain('configmap/applied configured');
     expect(await ok('get', 'cm', 'applied', '-o', 'jsonpath={.data.k}')).toBe('two');
+    // Server-side apply (simplified: no field ownership yet) creates, then updates.
+    const ssa = join(dir, 'ssa.yaml');
+    await writeFile(ssa, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  k: one\n');
+    expect(await ok('apply', '--server-side', '--validate=false', '-f', ssa)).toContain(
+      'configmap/ssa serverside-applied',
+    );
+    await writeFile(ssa, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  k: two\n');
+    expect(await ok('apply', '--server-side', '--validate=false', '-f', ssa)).toContain(
+      'configmap/ssa serverside-applied',
+    );
+    expect(await ok('get', 'cm', 'ssa', '-o', 'jsonpath={.data.k}')).toBe('two');
   });
 
   it('kubectl get -w prints the table, then later changes', async () => {

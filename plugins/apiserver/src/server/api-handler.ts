@@ -13,6 +13,7 @@ import {
 } from '@cpkit/core';
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import jsonMergePatch from 'json-merge-patch';
+import { parse as parseYaml } from 'yaml';
 import { patchSchemaFor } from '../patch/patch-schema.js';
 import { strategicMergePatch } from '../patch/strategic-merge-patch.js';
 import { printTable } from '../printing/print-table.js';
@@ -37,6 +38,7 @@ const patchContentTypes = {
   'application/json-patch+json': 'json',
   'application/merge-patch+json': 'merge',
   'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
 } as const;
 
 /** Options of an {@link ApiHandler}. @category API server */
@@ -124,6 +126,12 @@ function checkJsonBody(req: IncomingMessage): void {
       `the body of the request was in an unknown format - accepted media types include: application/json`,
     );
   }
+}
+
+interface PatchResult {
+  object: KubeObject;
+  /** True when server-side apply created the object (the reply is 201). */
+  created?: boolean;
 }
 
 function unsupportedPatchType(): StatusError {
@@ -334,9 +342,11 @@ export class ApiHandler {
         reply(200, updated);
         return;
       }
-      case 'patch':
-        reply(200, await this.patch(req, kind, gvk, info, namespace, query));
+      case 'patch': {
+        const { object, created } = await this.patch(req, kind, gvk, info, namespace, query);
+        reply(created ? 201 : 200, object);
         return;
+      }
       case 'delete': {
         const body = await readBody(req);
         const options = this.deleteOptions(body, query);
@@ -444,19 +454,22 @@ export class ApiHandler {
     info: RequestInfo,
     namespace: string | undefined,
     query: URLSearchParams,
-  ): Promise<KubeObject> {
+  ): Promise<PatchResult> {
     const contentType = mediaType(req.headers['content-type']);
     const type = patchContentTypes[contentType as keyof typeof patchContentTypes];
     if (!type) throw unsupportedPatchType();
-    const patch = parseJson(await readBody(req), 'patch');
+    const body = await readBody(req);
+    if (type === 'apply') return this.apply(gvk, info, namespace, query, body);
+    const patch = parseJson(body, 'patch');
     const subresource = info.subresource ? { subresource: info.subresource } : {};
     const { registry } = this.options;
     if (type !== 'strategic') {
-      return registry.patch(gvk, info.name, type, patch, {
+      const object = await registry.patch(gvk, info.name, type, patch, {
         namespace,
         ...subresource,
         ...writeOptions(query),
       });
+      return { object };
     }
     asObject(patch, 'patch');
     const schema = patchSchemaFor(kind.group, kind.kind);
@@ -471,12 +484,87 @@ export class ApiHandler {
       metadata.name = info.name;
       if (namespace) metadata.namespace = namespace;
       try {
-        return await registry.update(patched, {
+        const object = await registry.update(patched, {
           kind: gvk,
           namespace,
           ...subresource,
           ...writeOptions(query),
         });
+        return { object };
+      } catch (error) {
+        if (
+          !(error instanceof StatusError && error.reason === 'Conflict') ||
+          attempt >= strategicConflictRetries
+        ) {
+          throw error;
+        }
+      }
+    }
+  }
+
+  /**
+   * Server-side apply, simplified: creates the object when it is missing (201), else merges the
+   * applied configuration into it with strategic-merge semantics. There is no field ownership yet
+   * (no managedFields, no conflicts, fields dropped from the configuration are not removed).
+   */
+  private async apply(
+    gvk: GroupVersionKind,
+    info: RequestInfo,
+    namespace: string | undefined,
+    query: URLSearchParams,
+    body: Buffer,
+  ): Promise<PatchResult> {
+    if (info.subresource) throw errors.methodNotAllowed(`apply is not supported on subresources yet`);
+    if (!query.get('fieldManager')) {
+      throw errors.badRequest('fieldManager: Required value: is required for apply requests');
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(body.toString('utf8'));
+    } catch (error) {
+      throw errors.badRequest(`the apply body is not valid YAML: ${(error as Error).message}`);
+    }
+    const applied = asObject(parsed, 'apply');
+    const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+    if (applied.apiVersion !== apiVersion || applied.kind !== gvk.kind) {
+      throw errors.badRequest(
+        `the apply body must have apiVersion ${JSON.stringify(apiVersion)} and kind ${JSON.stringify(gvk.kind)}`,
+      );
+    }
+    applied.metadata ??= {};
+    const metadata = applied.metadata as Record<string, unknown>;
+    if (metadata.name !== undefined && metadata.name !== info.name) {
+      throw errors.badRequest(
+        `the name of the object (${String(metadata.name)}) does not match the name on the URL (${info.name})`,
+      );
+    }
+    metadata.name = info.name;
+    const kind = this.options.scheme.resolve(gvk);
+    this.checkNamespace(applied, namespace, kind);
+    const { registry } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      let current: KubeObject;
+      try {
+        current = await registry.get(gvk, info.name, { namespace });
+      } catch (error) {
+        if (!(error instanceof StatusError && error.reason === 'NotFound')) throw error;
+        try {
+          const created = await registry.create(applied, { kind: gvk, namespace, ...writeOptions(query) });
+          return { object: created, created: true };
+        } catch (createError) {
+          // Someone created it meanwhile: merge into theirs instead.
+          if (!(createError instanceof StatusError && createError.reason === 'AlreadyExists'))
+            throw createError;
+          continue;
+        }
+      }
+      const merged = asObject(
+        strategicMergePatch(current, applied, patchSchemaFor(kind.group, kind.kind)),
+        'applied',
+      );
+      (merged.metadata as Record<string, unknown>).resourceVersion = current.metadata?.resourceVersion;
+      try {
+        return { object: await registry.update(merged, { kind: gvk, namespace, ...writeOptions(query) }) };
       } catch (error) {
         if (
           !(error instanceof StatusError && error.reason === 'Conflict') ||
@@ -510,7 +598,7 @@ export class ApiHandler {
     } else {
       const contentType = mediaType(req.headers['content-type']);
       const type = patchContentTypes[contentType as keyof typeof patchContentTypes];
-      if (!type) throw unsupportedPatchType();
+      if (!type || type === 'apply') throw unsupportedPatchType();
       const patch = parseJson(await readBody(req), 'patch');
       change = (scale) => applyPlainPatch(scale, type, patch);
     }

@@ -229,6 +229,28 @@ describe('resources', () => {
     expect(wrong.body.message).toContain('application/strategic-merge-patch+json');
   });
 
+  it('server-side apply creates a missing object (201), then merges into it (200)', async () => {
+    const path = `${cmPath}/ssa?fieldManager=test`;
+    const yaml = (value: string): string =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  labels: {a: b}\ndata:\n  k: ${value}\n`;
+    const headers = { 'Content-Type': 'application/apply-patch+yaml' };
+    const created = await call('PATCH', path, yaml('one'), headers);
+    expect(created).toMatchObject({ status: 201, body: { kind: 'ConfigMap', data: { k: 'one' } } });
+    const merged = await call('PATCH', path, yaml('two'), headers);
+    expect(merged).toMatchObject({
+      status: 200,
+      body: { data: { k: 'two' }, metadata: { labels: { a: 'b' } } },
+    });
+    expect(merged.body.metadata.uid).toBe(created.body.metadata.uid);
+    const noManager = await call('PATCH', `${cmPath}/ssa`, yaml('x'), headers);
+    expect(noManager).toMatchObject({ status: 400, body: { reason: 'BadRequest' } });
+    expect(noManager.body.message).toContain('fieldManager');
+    const wrongKind = await call('PATCH', path, 'apiVersion: v1\nkind: Secret\n', headers);
+    expect(wrongKind).toMatchObject({ status: 400, body: { reason: 'BadRequest' } });
+    const broken = await call('PATCH', path, 'a: [', headers);
+    expect(broken).toMatchObject({ status: 400, body: { reason: 'BadRequest' } });
+  });
+
   it('writes status only through the status subresource', async () => {
     const path = '/apis/apps/v1/namespaces/default/deployments/s';
     await call('POST', '/apis/apps/v1/namespaces/default/deployments', {

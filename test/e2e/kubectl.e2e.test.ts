@@ -109,6 +109,14 @@ describe('real kubectl 1.32 against the plain-HTTP API server', () => {
     expect(rows.find((row) => row.startsWith('default'))).toMatch(/^default\s+Active\s+\d+s$/);
   });
 
+  it('kubectl get -A, -o wide, --show-labels and -o yaml', async () => {
+    expect(await ok('get', 'namespaces', '--show-labels')).toMatch(
+      /^default\s+Active\s+\d+s\s+kubernetes\.io\/metadata\.name=default$/m,
+    );
+    expect(await ok('get', 'namespaces', '-o', 'wide')).toMatch(/^NAME\s+STATUS\s+AGE$/m);
+    expect(await ok('get', 'namespace', 'default', '-o', 'yaml')).toMatch(/^kind: Namespace$/m);
+  });
+
   it('kubectl api-resources lists the served kinds from aggregated discovery', async () => {
     const out = await ok('api-resources');
     expect(out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);
@@ -128,6 +136,9 @@ describe('real kubectl 1.32 against the plain-HTTP API server', () => {
     await write('two');
     expect(await ok('apply', '--validate=false', '-f', manifest)).toContain('configmap/applied configured');
     expect(await ok('get', 'cm', 'applied', '-o', 'jsonpath={.data.k}')).toBe('two');
+    expect(await ok('get', 'configmaps', '-A')).toMatch(
+      /^NAMESPACE\s+NAME\s+DATA\s+AGE\ndefault\s+applied\s+1\s+\d+s$/m,
+    );
     // Server-side apply (simplified: no field ownership yet) creates, then updates.
     const ssa = join(dir, 'ssa.yaml');
     await writeFile(ssa, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  k: one\n');

@@ -117,6 +117,24 @@ describe('real kubectl 1.32 against the plain-HTTP API server', () => {
     expect(await ok('get', 'namespace', 'default', '-o', 'yaml')).toMatch(/^kind: Namespace$/m);
   });
 
+  it('kubectl create namespace|configmap|secret (protobuf request bodies)', async () => {
+    expect(await ok('create', 'namespace', 'proto')).toContain('namespace/proto created');
+    expect(
+      await ok('create', 'configmap', 'pcm', '-n', 'proto', '--from-literal=a=1', '--from-literal=empty='),
+    ).toContain('configmap/pcm created');
+    expect(JSON.parse(await ok('get', 'cm', 'pcm', '-n', 'proto', '-o', 'json')).data).toEqual({
+      a: '1',
+      empty: '',
+    });
+    expect(
+      await ok('create', 'secret', 'generic', 'psec', '-n', 'proto', '--from-literal=pw=s3cret'),
+    ).toContain('secret/psec created');
+    const secret = JSON.parse(await ok('get', 'secret', 'psec', '-n', 'proto', '-o', 'json'));
+    expect(secret.type).toBe('Opaque');
+    expect(Buffer.from(secret.data.pw, 'base64').toString()).toBe('s3cret');
+    expect(await ok('get', 'namespace', 'proto', '-o', 'jsonpath={.status.phase}')).toBe('Active');
+  });
+
   it('kubectl api-resources lists the served kinds from aggregated discovery', async () => {
     const out = await ok('api-resources');
     expect(out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);

@@ -27,6 +27,7 @@ import {
   servedSubresources,
   serverVersion,
 } from './discovery.js';
+import { decodeProtobufObject, protobufContentType } from './protobuf.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { applyScale, type Scale, scaleOf } from './scale.js';
 
@@ -126,6 +127,15 @@ function checkJsonBody(req: IncomingMessage): void {
       `the body of the request was in an unknown format - accepted media types include: application/json`,
     );
   }
+}
+
+/** A create body: JSON, or protobuf for the kinds {@link decodeProtobufObject} knows. */
+async function readCreateBody(req: IncomingMessage): Promise<KubeObject> {
+  if (mediaType(req.headers['content-type']) === protobufContentType) {
+    return decodeProtobufObject(await readBody(req));
+  }
+  checkJsonBody(req);
+  return asObject(parseJson(await readBody(req), 'create'), 'create');
 }
 
 interface PatchResult {
@@ -314,8 +324,7 @@ export class ApiHandler {
         this.watch(req, res, gvk, query, namespace, table ? (includeObject ?? 'Metadata') : undefined);
         return;
       case 'create': {
-        checkJsonBody(req);
-        const object = asObject(parseJson(await readBody(req), 'create'), 'create');
+        const object = await readCreateBody(req);
         this.checkNamespace(object, namespace, kind);
         const created = await registry.create(object, { kind: gvk, namespace, ...writeOptions(query) });
         reply(201, created);

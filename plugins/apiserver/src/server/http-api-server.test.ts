@@ -2,6 +2,7 @@
 // The API server over the real in-process registry and the embedded store, driven with fetch.
 import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
 import { openEmbeddedStore } from '@cpkit/store-embedded';
+import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregatedDiscoveryContentType } from './discovery.js';
 import { apiServerModule, HttpApiServer } from './http-api-server.js';
@@ -415,12 +416,29 @@ describe('resources', () => {
     expect(events[1].object.columnDefinitions).toEqual([]);
   });
 
-  it('answers 415 to a create or update body that is not JSON (protobuf is not decoded yet)', async () => {
-    const reply = await call('POST', cmPath, 'k8s\u0000...', {
+  it('answers 415 to an update body that is not JSON, and to protobuf of a kind it cannot decode', async () => {
+    const put = await call('PUT', `${cmPath}/dup`, '<x/>', { 'Content-Type': 'application/xml' });
+    expect(put).toMatchObject({ status: 415, body: { kind: 'Status', reason: 'UnsupportedMediaType' } });
+    // k8s\0 + runtime.Unknown{typeMeta{apiVersion "v1", kind "Pod"}, raw ""}, written by hand.
+    const typeMeta = protobuf.Writer.create().uint32(10).string('v1').uint32(18).string('Pod').finish();
+    const unknown = protobuf.Writer.create()
+      .uint32(10)
+      .bytes(typeMeta)
+      .uint32(18)
+      .bytes(new Uint8Array())
+      .finish();
+    const body = Buffer.concat([Buffer.from('k8s\u0000', 'latin1'), Buffer.from(unknown)]);
+    const response = await fetch(`${base}/api/v1/namespaces/default/pods`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf' },
+      body,
+    });
+    expect(response.status).toBe(415);
+    expect(((await response.json()) as { message: string }).message).toContain('v1/Pod');
+    const garbage = await call('POST', cmPath, 'not protobuf', {
       'Content-Type': 'application/vnd.kubernetes.protobuf',
     });
-    expect(reply).toMatchObject({ status: 415, body: { kind: 'Status', reason: 'UnsupportedMediaType' } });
-    expect(reply.body.message).toContain('application/json');
+    expect(garbage).toMatchObject({ status: 400, body: { reason: 'BadRequest' } });
   });
 
   it('reports a broken watch resourceVersion as an ERROR event carrying a Status', async () => {

@@ -2,5 +2,6 @@
 export * from './api-handler.js';
 export * from './discovery.js';
 export * from './http-api-server.js';
+export * from './protobuf.js';
 export * from './request-info.js';
 export * from './scale.js';

@@ -135,6 +135,11 @@ describe('real kubectl 1.32 against the plain-HTTP API server', () => {
     expect(await ok('get', 'namespace', 'proto', '-o', 'jsonpath={.status.phase}')).toBe('Active');
   });
 
+  it('kubectl auth can-i and auth whoami (protobuf reviews; no authorization yet, so always yes)', async () => {
+    expect((await ok('auth', 'can-i', 'create', 'deployments', '-n', 'default')).trim()).toBe('yes');
+    expect(await ok('auth', 'whoami')).toMatch(/Username\s+system:anonymous/);
+  });
+
   it('kubectl api-resources lists the served kinds from aggregated discovery', async () => {
     const out = await ok('api-resources');
     expect(out).toMatch(/^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m);

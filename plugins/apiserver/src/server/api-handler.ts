@@ -138,6 +138,27 @@ async function readCreateBody(req: IncomingMessage): Promise<KubeObject> {
   return asObject(parseJson(await readBody(req), 'create'), 'create');
 }
 
+/**
+ * `SelfSubjectAccessReview` and `SelfSubjectReview` (so `kubectl auth can-i` and `auth whoami`
+ * answer). This plain-HTTP stage has no authentication or authorization: every request is anonymous
+ * and allowed, and the reviews say exactly that. They move onto the Authenticator/Authorizer chain
+ * when those arrive.
+ */
+const selfReviews: Readonly<Record<string, (body: KubeObject) => object>> = {
+  'authorization.k8s.io/v1/selfsubjectaccessreviews': (body) => ({
+    ...body,
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SelfSubjectAccessReview',
+    status: { allowed: true, reason: 'no authorization is configured on this plain-HTTP API server' },
+  }),
+  'authentication.k8s.io/v1/selfsubjectreviews': (body) => ({
+    ...body,
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'SelfSubjectReview',
+    status: { userInfo: { username: 'system:anonymous', groups: ['system:unauthenticated'] } },
+  }),
+};
+
 interface PatchResult {
   object: KubeObject;
   /** True when server-side apply created the object (the reply is 201). */
@@ -201,6 +222,11 @@ export class ApiHandler {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const info = parseRequestInfo(req.method ?? 'GET', req.url ?? '/');
+      const review = selfReviews[`${info.group}/${info.version}/${info.resource}`];
+      if (info.isResourceRequest && review && info.verb === 'create' && !info.name && !info.namespace) {
+        sendJson(res, 201, review(await readCreateBody(req)));
+        return;
+      }
       if (info.isResourceRequest) {
         await this.handleResource(req, res, info);
       } else {

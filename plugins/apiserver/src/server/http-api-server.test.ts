@@ -441,6 +441,24 @@ describe('resources', () => {
     expect(garbage).toMatchObject({ status: 400, body: { reason: 'BadRequest' } });
   });
 
+  it('answers self reviews: everything allowed and anonymous until authn/authz arrive', async () => {
+    const review = await call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      spec: {
+        resourceAttributes: { verb: 'create', group: 'apps', resource: 'deployments', namespace: 'x' },
+      },
+    });
+    expect(review).toMatchObject({
+      status: 201,
+      body: {
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { verb: 'create' } },
+        status: { allowed: true },
+      },
+    });
+    const whoami = await call('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {});
+    expect(whoami.body.status.userInfo.username).toBe('system:anonymous');
+  });
+
   it('reports a broken watch resourceVersion as an ERROR event carrying a Status', async () => {
     const response = await fetch(`${base}${cmPath}?watch=true&resourceVersion=abc`);
     const lines = (await response.text()).trim().split('\n');

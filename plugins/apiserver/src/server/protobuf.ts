@@ -42,6 +42,31 @@ const descriptor = {
         binaryData: { id: 3, keyType: 'string', type: 'bytes' },
       },
     },
+    ResourceAttributes: {
+      fields: {
+        namespace: { id: 1, type: 'string' },
+        verb: { id: 2, type: 'string' },
+        group: { id: 3, type: 'string' },
+        version: { id: 4, type: 'string' },
+        resource: { id: 5, type: 'string' },
+        subresource: { id: 6, type: 'string' },
+        name: { id: 7, type: 'string' },
+      },
+    },
+    NonResourceAttributes: { fields: { path: { id: 1, type: 'string' }, verb: { id: 2, type: 'string' } } },
+    SelfSubjectAccessReviewSpec: {
+      fields: {
+        resourceAttributes: { id: 1, type: 'ResourceAttributes' },
+        nonResourceAttributes: { id: 2, type: 'NonResourceAttributes' },
+      },
+    },
+    SelfSubjectAccessReview: {
+      fields: {
+        metadata: { id: 1, type: 'ObjectMeta' },
+        spec: { id: 2, type: 'SelfSubjectAccessReviewSpec' },
+      },
+    },
+    SelfSubjectReview: { fields: { metadata: { id: 1, type: 'ObjectMeta' } } },
     Secret: {
       fields: {
         metadata: { id: 1, type: 'ObjectMeta' },
@@ -58,6 +83,8 @@ const decodable: Readonly<Record<string, string>> = {
   'v1/Namespace': 'Namespace',
   'v1/ConfigMap': 'ConfigMap',
   'v1/Secret': 'Secret',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'SelfSubjectReview',
 };
 
 /** Map fields: their values are data, kept even when empty. */

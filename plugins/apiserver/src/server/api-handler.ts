@@ -27,6 +27,7 @@ import {
   servedSubresources,
   serverVersion,
 } from './discovery.js';
+import { openApiV3Document, openApiV3Index } from './openapi.js';
 import { decodeProtobufObject, protobufContentType } from './protobuf.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { applyScale, type Scale, scaleOf } from './scale.js';
@@ -202,6 +203,28 @@ function dryRunParam(query: URLSearchParams): { dryRun?: 'All'[] } {
   return { dryRun: ['All'] };
 }
 
+const fieldValidationValues = ['Ignore', 'Warn', 'Strict'];
+
+/**
+ * Checks `fieldValidation`. Unknown-field detection needs schemas this server does not have yet, so
+ * for Strict and Warn it says so in a `Warning` header (kubectl prints it) rather than pretending.
+ */
+function checkFieldValidation(query: URLSearchParams, res: ServerResponse): void {
+  const value = query.get('fieldValidation');
+  if (value === null || value === '') return;
+  if (!fieldValidationValues.includes(value)) {
+    throw errors.badRequest(
+      `fieldValidation: unsupported value ${JSON.stringify(value)}: supported values: ${fieldValidationValues.join(', ')}`,
+    );
+  }
+  if (value !== 'Ignore') {
+    res.setHeader(
+      'Warning',
+      '299 - "unknown fields are not detected yet: this server has no schemas (fieldValidation is not enforced)"',
+    );
+  }
+}
+
 function writeOptions(query: URLSearchParams): { dryRun?: 'All'[]; fieldManager?: string } {
   const fieldManager = query.get('fieldManager') ?? undefined;
   return { ...dryRunParam(query), ...(fieldManager ? { fieldManager } : {}) };
@@ -275,7 +298,15 @@ export class ApiHandler {
         return;
     }
     let body: object | undefined;
-    if (segments[0] === 'api' && segments.length === 2) body = apiResourceList(scheme, '', segments[1] ?? '');
+    if (segments[0] === 'openapi' && segments[1] === 'v3') {
+      if (segments.length === 2) body = openApiV3Index(scheme);
+      else if (segments[2] === 'api' && segments.length === 4)
+        body = openApiV3Document(scheme, '', segments[3] ?? '');
+      else if (segments[2] === 'apis' && segments.length === 5) {
+        body = openApiV3Document(scheme, segments[3] ?? '', segments[4] ?? '');
+      }
+    } else if (segments[0] === 'api' && segments.length === 2)
+      body = apiResourceList(scheme, '', segments[1] ?? '');
     else if (segments[0] === 'apis' && segments.length === 2) body = apiGroup(scheme, segments[1] ?? '');
     else if (segments[0] === 'apis' && segments.length === 3) {
       body = apiResourceList(scheme, segments[1] ?? '', segments[2] ?? '');
@@ -319,6 +350,7 @@ export class ApiHandler {
     if (kind.namespaced && !namespace && ['get', 'create', 'update', 'patch', 'delete'].includes(info.verb)) {
       throw errors.badRequest(`the namespace of the ${kind.resource} must be given in the URL`);
     }
+    if (['create', 'update', 'patch'].includes(info.verb)) checkFieldValidation(query, res);
     if (info.subresource === 'scale') {
       await this.scale(req, res, gvk, info, namespace, query);
       return;

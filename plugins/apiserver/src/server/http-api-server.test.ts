@@ -110,6 +110,39 @@ describe('non-resource endpoints and discovery', () => {
     expect(apps.resources.map((r: any) => r.name)).not.toContain('daemonsets/scale');
   });
 
+  it('serves minimal OpenAPI v3 documents that announce fieldValidation, and no OpenAPI v2', async () => {
+    const index = (await call('GET', '/openapi/v3')).body;
+    expect(index.paths['api/v1'].serverRelativeURL).toMatch(/^\/openapi\/v3\/api\/v1\?hash=[0-9A-F]+$/);
+    const apps = (await call('GET', index.paths['apis/apps/v1'].serverRelativeURL)).body;
+    const deployment = apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'];
+    expect(deployment.patch['x-kubernetes-group-version-kind']).toEqual({
+      group: 'apps',
+      version: 'v1',
+      kind: 'Deployment',
+    });
+    expect(deployment.patch.parameters).toContainEqual(
+      expect.objectContaining({ name: 'fieldValidation', in: 'query' }),
+    );
+    const core = (await call('GET', '/openapi/v3/api/v1')).body;
+    expect(core.paths).toHaveProperty(['/api/v1/namespaces/{name}']);
+    expect((await call('GET', '/openapi/v3/apis/nope/v1')).status).toBe(404);
+    expect((await call('GET', '/openapi/v2')).body).toMatchObject({ kind: 'Status', code: 404 });
+  });
+
+  it('says in a Warning header that fieldValidation is not enforced, and rejects unknown values', async () => {
+    const path = '/api/v1/namespaces/kube-public/configmaps';
+    const response = await fetch(`${base}${path}?fieldValidation=Strict`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ metadata: { name: 'fv' } }),
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('warning')).toMatch(/^299 - ".*not enforced.*"$/);
+    const bad = await call('POST', `${path}?fieldValidation=Loose`, { metadata: { name: 'fv2' } });
+    expect(bad).toMatchObject({ status: 400, body: { reason: 'BadRequest' } });
+    expect(bad.body.message).toContain('fieldValidation');
+  });
+
   it('unknown paths, groups and resources are 404 Status objects in JSON', async () => {
     for (const path of [
       '/apis/nope/v1',

@@ -2,6 +2,7 @@
 export * from './api-handler.js';
 export * from './discovery.js';
 export * from './http-api-server.js';
+export * from './openapi.js';
 export * from './protobuf.js';
 export * from './request-info.js';
 export * from './scale.js';

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // Runs the starter as a user does (a child process), stops it with SIGINT, and starts it again on the
 // same data directory.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { Lease } from '@cpkit/core';
 import { startEtcdCluster, startTestControlPlane } from '@cpkit/core/testing';
 import { openEmbeddedStore } from '@cpkit/store-embedded';
 import { openEtcdStore } from '@cpkit/store-etcd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+const execFileAsync = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const mainPath = resolve(import.meta.dirname, 'main.ts');
 
@@ -28,13 +30,29 @@ interface StarterRun {
   exited: Promise<number | null>;
 }
 
+let kubeconfigCount = 0;
+const kubeconfigs: string[] = [];
+
 function runStarter(args: string[]): StarterRun {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', mainPath, ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // tsx needs the base tsconfig for core's decorators (the root tsconfig.json lists no files).
-    env: { ...process.env, CPKIT_LOG_LEVEL: 'info', TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.base.json') },
-  });
+  // A free port and a kubeconfig of its own per run, so runs never collide with each other or with
+  // a control plane the developer has running.
+  const kubeconfig = join(tmpdir(), `cpkit-single-node-test-${process.pid}-${++kubeconfigCount}.kubeconfig`);
+  kubeconfigs.push(kubeconfig);
+  const apiArgs = ['--api-port', '0', '--kubeconfig', kubeconfig];
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', mainPath, ...apiArgs, ...args],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // tsx needs the base tsconfig for core's decorators (the root tsconfig.json lists no files).
+      env: {
+        ...process.env,
+        CPKIT_LOG_LEVEL: 'info',
+        TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.base.json'),
+      },
+    },
+  );
   const lines: LogLine[] = [];
   const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
   let buffered = '';
@@ -98,12 +116,35 @@ describe('single-node starter', () => {
   });
   afterAll(async () => {
     await rm(dataDir, { recursive: true, force: true });
+    await Promise.all(kubeconfigs.map((path) => rm(path, { force: true })));
   });
 
   it('starts, says what it does, stops on SIGINT, and starts again with its data intact', async () => {
     const first = runStarter(['--data-dir', dataDir]);
     await first.waitFor('control plane started');
     await first.waitFor('created system namespaces: default, kube-system, kube-public, kube-node-lease');
+    // The real kubectl talks to it through the kubeconfig the starter wrote.
+    const written = await first.waitFor(/^kubeconfig written/);
+    const { stdout } = await execFileAsync(
+      'kubectl',
+      [
+        '--kubeconfig',
+        String(written.kubeconfig),
+        '--cache-dir',
+        join(dataDir, 'kubectl-cache'),
+        'get',
+        'namespaces',
+        '-o',
+        'name',
+      ],
+      { timeout: 60_000 },
+    );
+    expect(stdout.split('\n').filter(Boolean).sort()).toEqual([
+      'namespace/default',
+      'namespace/kube-node-lease',
+      'namespace/kube-public',
+      'namespace/kube-system',
+    ]);
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
     expect(first.lines.map((l) => l.msg)).toEqual(

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { apiServerModule } from '@cpkit/apiserver';
 import {
   ContainerModule,
   ControlPlaneBuilder,
@@ -20,6 +21,7 @@ import {
 } from '@cpkit/core';
 import { schedulerModule } from '@cpkit/scheduler';
 import pretty from 'pino-pretty';
+import { kubeconfigWriterModule } from './kubeconfig-writer.js';
 import { parseSingleNodeOptions } from './options.js';
 import { openChosenStore } from './store-choice.js';
 
@@ -66,6 +68,8 @@ try {
         identity: `${hostname()}_${randomUUID()}`,
         dependsOn: ['system-namespaces'],
       }),
+      apiServerModule({ host: options.apiHost, port: options.apiPort }), // Kubernetes REST API (kubectl)
+      kubeconfigWriterModule(options.kubeconfigPath), // a kubeconfig for that API server
       schedulerModule(), //                Scheduler: default plugins, one default-scheduler profile (leader only)
     )
     .build();

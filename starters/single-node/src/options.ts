@@ -13,8 +13,22 @@ export interface SingleNodeOptions {
   logLevel: string;
   /** `pretty` for people at a terminal, `json` (one object per line) for log collectors. */
   logFormat: 'pretty' | 'json';
+  /** Address the API server listens on (plain HTTP; keep it on loopback). */
+  apiHost: string;
+  /** Port of the API server; 0 picks a free one. */
+  apiPort: number;
+  /** Where the kubeconfig for the API server is written. */
+  kubeconfigPath: string;
   /** Milliseconds to wait for parts to stop after SIGTERM/SIGINT. */
   shutdownGracePeriodMs: number;
+}
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) {
+    throw new InvalidArgumentError('must be a port number from 0 to 65535');
+  }
+  return parsed;
 }
 
 function positiveInteger(value: string): number {
@@ -53,6 +67,22 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
         .choices(['pretty', 'json']),
     )
     .addOption(
+      new Option('--api-host <host>', 'address the API server listens on (plain HTTP: keep it on loopback)')
+        .env('CPKIT_API_HOST')
+        .default('127.0.0.1'),
+    )
+    .addOption(
+      new Option('--api-port <port>', 'API server port (0 picks a free one)')
+        .env('CPKIT_API_PORT')
+        .argParser(port)
+        .default(8080),
+    )
+    .addOption(
+      new Option('--kubeconfig <path>', 'where to write the kubeconfig (default: <data-dir>/kubeconfig)').env(
+        'CPKIT_KUBECONFIG',
+      ),
+    )
+    .addOption(
       new Option('--shutdown-grace-period <seconds>', 'how long parts get to stop on SIGTERM/SIGINT')
         .argParser(positiveInteger)
         .default(30),
@@ -64,11 +94,18 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
     inMemory: boolean;
     logLevel: string;
     logFormat?: 'pretty' | 'json';
+    apiHost: string;
+    apiPort: number;
+    kubeconfig?: string;
     shutdownGracePeriod: number;
   }>();
+  const dataDir = resolve(parsed.dataDir);
   return {
     store: parsed.store,
-    dataDir: resolve(parsed.dataDir),
+    dataDir,
+    apiHost: parsed.apiHost,
+    apiPort: parsed.apiPort,
+    kubeconfigPath: resolve(parsed.kubeconfig ?? `${dataDir}/kubeconfig`),
     inMemory: parsed.inMemory,
     logLevel: parsed.logLevel,
     logFormat: parsed.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),

@@ -4,13 +4,13 @@
 // one run and at the same concurrency, the EtcdStore next to the raw etcd3 client. See
 // docs/benchmarks.md ("Store on etcd").
 import { readFileSync } from 'node:fs';
-import { cpus, freemem, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Store } from '@cpkit/core';
 // The etcd helper alone: the testing index also loads the vitest suites, which need a vitest run.
 import { startEtcdCluster } from '@cpkit/core/testing/etcd-cluster';
 import { openEtcdStore } from '@cpkit/store-etcd';
 import { Etcd3 } from 'etcd3';
+import { formatCount, keyOf, machine, objectValue, percentile, printMarkdownTable } from './bench-kit.js';
 
 /** Flags the root store benchmark passes on. */
 export interface EtcdStoreBenchFlags {
@@ -34,20 +34,6 @@ interface Row {
 }
 
 /** A distinct, flat 1 KiB JSON value (about the size of a small Pod), as in the embedded bench. */
-function objectValue(i: number): string {
-  const head = JSON.stringify({
-    kind: 'Pod',
-    metadata: { name: `pod-${i}`, namespace: 'default' },
-    spec: '',
-  });
-  return JSON.stringify({
-    kind: 'Pod',
-    metadata: { name: `pod-${i}`, namespace: 'default' },
-    spec: 'x'.repeat(1024 - head.length),
-  });
-}
-
-const keyOf = (prefix: string, i: number): string => `${prefix}${String(i).padStart(8, '0')}`;
 
 /** CPU time per operation, in microseconds, of this process and of the etcd member. */
 interface Cost {
@@ -104,10 +90,6 @@ function costNote(costs: Cost[]): string {
   return `CPU per op: client ${Math.round(mean((c) => c.client))} µs, etcd ${Math.round(mean((c) => c.etcd))} µs`;
 }
 
-function percentile(sorted: Float64Array | number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 /** p50 and p99 in ms of `runs` sequential calls of `operation`. */
 async function latency(
   runs: number,
@@ -123,32 +105,19 @@ async function latency(
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
-const format = (value: number): string => Math.round(value).toLocaleString('en-US');
-
-function machine(): Record<string, string | number> {
-  return {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB (${(freemem() / 2 ** 30).toFixed(1)} GiB free)`,
-    node: process.version,
-  };
-}
+const format = formatCount;
 
 function printTable(rows: Row[]): void {
-  const header = ['metric', 'value', 'unit', 'target', 'ok', 'note'];
-  const body = rows.map((row) => [
-    row.metric,
-    row.value >= 100 ? format(row.value) : row.value.toFixed(2),
-    row.unit,
-    row.target ?? '',
-    row.pass === undefined ? '' : row.pass ? 'yes' : 'NO',
-    row.note ?? '',
-  ]);
-  const widths = header.map((_, c) => Math.max(header[c].length, ...body.map((line) => line[c].length)));
-  const line = (cells: string[]): string =>
-    `| ${cells.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
-  process.stdout.write(
-    `${[line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n')}\n`,
+  printMarkdownTable(
+    ['metric', 'value', 'unit', 'target', 'ok', 'note'],
+    rows.map((row) => [
+      row.metric,
+      row.value >= 100 ? format(row.value) : row.value.toFixed(2),
+      row.unit,
+      row.target ?? '',
+      row.pass === undefined ? '' : row.pass ? 'yes' : 'NO',
+      row.note ?? '',
+    ]),
   );
 }
 

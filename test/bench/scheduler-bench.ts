@@ -6,11 +6,12 @@
 // (scheduler/run-workload.ts): once with the scheduler and its default plugins, once with a round-robin
 // binder that does no scheduling (the ceiling). See docs/benchmarks.md for the method and results.
 import { spawn } from 'node:child_process';
-import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { formatCount, machine, printMarkdownTable } from './bench-kit.js';
 import type { WorkloadResult } from './scheduler/run-workload.js';
 import { type WorkloadName, workloadNames, workloads } from './scheduler/workloads.js';
 
@@ -92,19 +93,7 @@ interface Row {
   loadAverage: number[];
 }
 
-function machine(): Record<string, string | number> {
-  return {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB (${(freemem() / 2 ** 30).toFixed(1)} GiB free)`,
-    node: process.version,
-    loadAverage: loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' '),
-  };
-}
-
-const rate = (value: number): string => Math.round(value).toLocaleString('en-US');
+const rate = formatCount;
 const ms = (value: number | undefined): string =>
   value === undefined || Number.isNaN(value) ? '-' : value.toFixed(value < 10 ? 2 : 1);
 
@@ -148,11 +137,7 @@ function printTable(rows: Row[]): void {
       notes.join('; '),
     ];
   });
-  const widths = header.map((_, c) => Math.max(header[c].length, ...body.map((line) => line[c].length)));
-  const format = (line: string[]): string =>
-    `| ${line.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
-  const lines = [format(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(format)];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  printMarkdownTable(header, body);
 }
 
 const started = performance.now();

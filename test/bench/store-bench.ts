@@ -3,7 +3,7 @@
 // JSON object on stdout; `-- --etcd` measures the etcd Store instead (etcd-store-bench.ts). See
 // docs/benchmarks.md for what each row means and recorded results.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ import { runInNewContext } from 'node:vm';
 import type { Store } from '@cpkit/core';
 import { EmbeddedStore } from '@cpkit/store-embedded';
 import Database from 'better-sqlite3';
+import { formatCount, keyOf, machine, objectValue, percentile, printMarkdownTable } from './bench-kit.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -43,22 +44,6 @@ const gc = (globalThis.gc ?? runInNewContext('gc')) as () => void;
 const log = (message: string): void => {
   if (!flags.json) process.stderr.write(`${message}\n`);
 };
-
-/** A distinct, flat 1 KiB JSON value (about the size of a small Pod). */
-function objectValue(i: number): string {
-  const head = JSON.stringify({
-    kind: 'Pod',
-    metadata: { name: `pod-${i}`, namespace: 'default' },
-    spec: '',
-  });
-  return JSON.stringify({
-    kind: 'Pod',
-    metadata: { name: `pod-${i}`, namespace: 'default' },
-    spec: 'x'.repeat(1024 - head.length),
-  });
-}
-
-const keyOf = (prefix: string, i: number): string => `${prefix}${String(i).padStart(8, '0')}`;
 
 /** Operations per second of wall-clock time, and per second of this process's CPU time. */
 interface Rate {
@@ -92,10 +77,6 @@ async function rate(
 /** The note that puts a wall-clock rate beside its CPU-time rate (the machine is shared). */
 const perCpu = (measured: Rate): string =>
   `${Math.round(measured.cpu).toLocaleString('en-US')} ops per CPU-second`;
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 interface Row {
   metric: string;
@@ -266,30 +247,18 @@ async function memoryPerObject(): Promise<void> {
   rows.push({ metric: 'heap per stored 1 KiB object (after compaction)', value: compacted, unit: 'bytes' });
 }
 
-function machine(): Record<string, string | number> {
-  return {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB (${(freemem() / 2 ** 30).toFixed(1)} GiB free)`,
-    node: process.version,
-  };
-}
-
 function printTable(): void {
-  const header = ['metric', 'value', 'unit', 'target', 'ok', 'note'];
-  const body = rows.map((row) => [
-    row.metric,
-    row.value >= 100 ? Math.round(row.value).toLocaleString('en-US') : row.value.toFixed(2),
-    row.unit,
-    row.target ?? '',
-    row.pass === undefined ? '' : row.pass ? 'yes' : 'NO',
-    row.note ?? '',
-  ]);
-  const widths = header.map((_, c) => Math.max(header[c].length, ...body.map((line) => line[c].length)));
-  const format = (line: string[]): string =>
-    `| ${line.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
-  const lines = [format(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(format)];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  printMarkdownTable(
+    ['metric', 'value', 'unit', 'target', 'ok', 'note'],
+    rows.map((row) => [
+      row.metric,
+      row.value >= 100 ? formatCount(row.value) : row.value.toFixed(2),
+      row.unit,
+      row.target ?? '',
+      row.pass === undefined ? '' : row.pass ? 'yes' : 'NO',
+      row.note ?? '',
+    ]),
+  );
 }
 
 if (flags.etcd) {

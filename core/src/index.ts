@@ -18,6 +18,7 @@ export * from './api/quantity.js';
 export * from './api/scheme.js';
 export * from './api/types.js';
 export * from './api/validation.js';
+export * from './bootstrap/namespace-finalizer.js';
 export * from './bootstrap/system-namespaces.js';
 export * from './builder/index.js';
 export * from './client/index.js';

@@ -135,6 +135,18 @@ describe('real kubectl 1.32 against the plain-HTTP API server', () => {
     expect(await ok('get', 'namespace', 'proto', '-o', 'jsonpath={.status.phase}')).toBe('Active');
   });
 
+  it('kubectl delete namespace waits until the namespace is emptied and gone', async () => {
+    await ok('create', 'namespace', 'doomed');
+    await ok('create', 'configmap', 'inside', '-n', 'doomed', '--from-literal=a=1');
+    // kubectl waits for the namespace to disappear: the namespace finalizer must empty and finalize it.
+    expect(await ok('delete', 'namespace', 'doomed', '--timeout=30s')).toContain(
+      'namespace "doomed" deleted',
+    );
+    const gone = await kubectl('get', 'namespace', 'doomed');
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toContain('namespaces "doomed" not found');
+  });
+
   it('kubectl auth can-i and auth whoami (protobuf reviews; no authorization yet, so always yes)', async () => {
     expect((await ok('auth', 'can-i', 'create', 'deployments', '-n', 'default')).trim()).toBe('yes');
     expect(await ok('auth', 'whoami')).toMatch(/Username\s+system:anonymous/);

@@ -70,8 +70,11 @@ export type UpdateOptions = WriteOptions;
 /** @category Contracts */
 export interface PatchOptions extends WriteOptions {
   namespace?: string;
-  /** Patch the status subresource instead of the main resource. */
-  subresource?: 'status';
+  /**
+   * Patch a subresource instead of the main resource: `status`, or `finalize` (Namespace
+   * `spec.finalizers`, which the namespace finalizer empties once a namespace has no content left).
+   */
+  subresource?: 'status' | 'finalize';
 }
 
 /**

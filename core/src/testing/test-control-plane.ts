@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { ContainerModule, type interfaces } from 'inversify';
+import { namespaceFinalizerModule } from '../bootstrap/namespace-finalizer.js';
 import { systemNamespacesModule } from '../bootstrap/system-namespaces.js';
 import type { ControlPlane } from '../builder/control-plane.js';
 import { ControlPlaneBuilder } from '../builder/control-plane-builder.js';
@@ -38,9 +39,9 @@ export interface TestControlPlane {
 
 /**
  * Starts a complete in-process control plane for a plugin's integration test: the given store, the
- * scheme with the built-in kinds, the registry, the in-process ApiClient, the system namespaces, and
- * `modules`. Resolves once every runnable has started; wiring mistakes reject with the builder's
- * precise message.
+ * scheme with the built-in kinds, the registry, the in-process ApiClient, the system namespaces, the
+ * namespace finalizer, and `modules`. Resolves once every runnable has started; wiring mistakes reject
+ * with the builder's precise message.
  *
  * ```ts
  * const cp = await startTestControlPlane({ store: await openEmbeddedStore(), modules: [myControllerModule()] });
@@ -64,6 +65,7 @@ export async function startTestControlPlane(options: TestControlPlaneOptions): P
       registryModule(options.registry),
       inProcessApiClientModule(),
       systemNamespacesModule(),
+      namespaceFinalizerModule(),
       ...(options.modules ?? []),
     )
     .build();

@@ -18,6 +18,7 @@ import {
   inProcessApiClientModule,
   Logger,
   leaderElectionModule,
+  namespaceFinalizerModule,
   registryModule,
   systemNamespacesModule,
 } from '@cpkit/core';
@@ -60,6 +61,7 @@ try {
       registryModule(), //                    Scheme with the built-in kinds + Registry
       inProcessApiClientModule(), //          ApiClient for the components in this process
       systemNamespacesModule(), //            default, kube-system, kube-public, kube-node-lease
+      namespaceFinalizerModule(), //          empties deleted namespaces so `kubectl delete namespace` finishes
       leaderElectionModule({
         leaseName: 'cpkit-custom-scheduler', // one active scheduler per data directory
         leaseNamespace: 'kube-system',

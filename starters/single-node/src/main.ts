@@ -16,6 +16,7 @@ import {
   inProcessApiClientModule,
   Logger,
   leaderElectionModule,
+  namespaceFinalizerModule,
   registryModule,
   systemNamespacesModule,
 } from '@cpkit/core';
@@ -62,6 +63,7 @@ try {
       registryModule(), //                 Scheme with the built-in kinds + Registry (object semantics)
       inProcessApiClientModule(), //       ApiClient for the components in this process
       systemNamespacesModule(), //         default, kube-system, kube-public, kube-node-lease
+      namespaceFinalizerModule(), //       empties deleted namespaces so `kubectl delete namespace` finishes
       leaderElectionModule({
         leaseName: 'cpkit-single-node', //  one active control plane per data directory
         leaseNamespace: 'kube-system',

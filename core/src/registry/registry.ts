@@ -42,6 +42,7 @@ import type {
   WatchOptions,
   WriteOptions,
 } from '../contracts/api-client.js';
+import type { UserInfo } from '../contracts/authenticator.js';
 import type { Store, StoreEntry, StoreEvent } from '../contracts/store.js';
 import { errors, isStatusError, type StatusCause, StatusError } from '../errors/status-error.js';
 import { assignPodToNode, validatePodBinding } from './pod-binding.js';
@@ -52,8 +53,17 @@ import { assignPodToNode, validatePodBinding } from './pod-binding.js';
  */
 export const Registry = Symbol.for('cpkit.Registry');
 
+/**
+ * Who makes a registry call, for admission plugins (`AdmissionAttributes.userInfo`). The API server
+ * passes the authenticated user; in-process callers may leave it out (they act as the control plane).
+ * @category Registry
+ */
+export interface RegistryCaller {
+  user?: UserInfo;
+}
+
 /** Options of {@link Registry.create}. @category Registry */
-export interface RegistryCreateOptions extends CreateOptions {
+export interface RegistryCreateOptions extends CreateOptions, RegistryCaller {
   /**
    * The kind the caller expects (the API server passes the one named by the URL). The object's
    * `apiVersion`/`kind` default to it and must match it when present.
@@ -62,7 +72,7 @@ export interface RegistryCreateOptions extends CreateOptions {
 }
 
 /** Options of {@link Registry.update}. @category Registry */
-export interface RegistryUpdateOptions extends WriteOptions {
+export interface RegistryUpdateOptions extends WriteOptions, RegistryCaller {
   /** As {@link RegistryCreateOptions.kind}. */
   kind?: KindReference;
   /** Namespace, when the object does not carry it (`metadata.namespace` wins when both agree). */
@@ -72,7 +82,7 @@ export interface RegistryUpdateOptions extends WriteOptions {
 }
 
 /** Options of {@link Registry.patch}. @category Registry */
-export interface RegistryPatchOptions extends WriteOptions {
+export interface RegistryPatchOptions extends WriteOptions, RegistryCaller {
   namespace?: string;
   /** Patch a subresource (`status`, ...) instead of the main resource. */
   subresource?: string;
@@ -131,7 +141,7 @@ export interface Registry {
   delete<T extends KubeObject = KubeObject>(
     kind: KindReference,
     name: string,
-    options?: DeleteOptions,
+    options?: DeleteOptions & RegistryCaller,
   ): Promise<T>;
   /** A cold stream of ADDED/MODIFIED/DELETED (and BOOKMARK) events. */
   watch<T extends KubeObject = KubeObject>(
@@ -758,7 +768,7 @@ export class StoreRegistry implements Registry {
   async delete<T extends KubeObject = KubeObject>(
     kindRef: KindReference,
     name: string,
-    options: DeleteOptions = {},
+    options: DeleteOptions & RegistryCaller = {},
   ): Promise<T> {
     const kind = this.scheme.resolve(kindRef);
     checkName(name);

@@ -25,6 +25,7 @@ import {
   apiResourceList,
   apiVersions,
   servedSubresources,
+  servedSubresourceVerbs,
   serverVersion,
 } from './discovery.js';
 import { openApiV3Document, openApiV3Index } from './openapi.js';
@@ -344,7 +345,7 @@ export class ApiHandler {
       if (table) sendJson(res, code, printTable(gvk, [object], { includeObject }));
       else sendJson(res, code, object);
     };
-    if (info.subresource && !['get', 'update', 'patch'].includes(info.verb)) {
+    if (info.subresource && !servedSubresourceVerbs.get(info.subresource)?.includes(info.verb)) {
       throw errors.methodNotAllowed(`${info.verb} is not supported on ${kind.resource}/${info.subresource}`);
     }
     if (kind.namespaced && !namespace && ['get', 'create', 'update', 'patch', 'delete'].includes(info.verb)) {
@@ -353,6 +354,10 @@ export class ApiHandler {
     if (['create', 'update', 'patch'].includes(info.verb)) checkFieldValidation(query, res);
     if (info.subresource === 'scale') {
       await this.scale(req, res, gvk, info, namespace, query);
+      return;
+    }
+    if (info.subresource === 'binding') {
+      await this.bind(req, res, info, namespace, query);
       return;
     }
     switch (info.verb) {
@@ -641,6 +646,36 @@ export class ApiHandler {
         }
       }
     }
+  }
+
+  /**
+   * `POST pods/<name>/binding`: the scheduler's bind. The Binding names the pod (its metadata.name
+   * must match the URL when given) and the node; the registry applies upstream's rules (not yet
+   * bound, not deleting, node exists). Replies with a Success Status, as upstream.
+   */
+  private async bind(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    namespace: string | undefined,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const binding = await readCreateBody(req);
+    const metadata = (binding.metadata ??= {});
+    if (metadata.name !== undefined && metadata.name !== info.name) {
+      throw errors.badRequest(
+        `the name of the binding (${String(metadata.name)}) does not match the name of the pod on the URL (${info.name})`,
+      );
+    }
+    metadata.name = info.name;
+    if (binding.kind !== undefined && binding.kind !== 'Binding') {
+      throw errors.badRequest(`the body of a pods/binding request must be a Binding, not ${String(binding.kind)}`);
+    }
+    await this.options.registry.bind(binding as Parameters<Registry['bind']>[0], {
+      namespace,
+      ...writeOptions(query),
+    });
+    sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 
   /** The `scale` subresource: an autoscaling/v1 Scale view whose writes change only `spec.replicas`. */

@@ -18,21 +18,32 @@ export const serverVersion = {
   platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
 } as const;
 
-/** Subresources this server really serves; only these are advertised. */
-export const servedSubresources: ReadonlySet<string> = new Set(['status', 'scale']);
+/**
+ * Subresources this server really serves, with their verbs; only these are advertised. `binding`
+ * (pods) is create-only, as upstream: the scheduler POSTs a Binding.
+ */
+export const servedSubresourceVerbs: ReadonlyMap<string, readonly string[]> = new Map([
+  ['status', ['get', 'patch', 'update']],
+  ['scale', ['get', 'patch', 'update']],
+  ['binding', ['create']],
+]);
 
-/** The kind a subresource reads and writes: `scale` is always autoscaling/v1 Scale. */
+/** The names of {@link servedSubresourceVerbs}. */
+export const servedSubresources: ReadonlySet<string> = new Set(servedSubresourceVerbs.keys());
+
+/** The kind a subresource reads and writes: `scale` is always autoscaling/v1 Scale, `binding` v1 Binding. */
 function subresourceKind(
   kind: RegisteredKind,
   subresource: string,
 ): { group: string; version: string; kind: string } {
-  return subresource === 'scale'
-    ? { group: 'autoscaling', version: 'v1', kind: 'Scale' }
-    : { group: kind.group, version: kind.version, kind: kind.kind };
+  if (subresource === 'scale') return { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+  if (subresource === 'binding') return { group: '', version: 'v1', kind: 'Binding' };
+  return { group: kind.group, version: kind.version, kind: kind.kind };
 }
 
+const verbsOf = (subresource: string): string[] => [...(servedSubresourceVerbs.get(subresource) ?? [])];
+
 const resourceVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-const subresourceVerbs = ['get', 'patch', 'update'];
 
 interface GroupVersions {
   group: string;
@@ -116,7 +127,7 @@ export function apiResourceList(scheme: Scheme, group: string, version: string):
         namespaced: kind.namespaced,
         ...(subresource === 'scale' ? { group: responseKind.group, version: responseKind.version } : {}),
         kind: responseKind.kind,
-        verbs: subresourceVerbs,
+        verbs: verbsOf(subresource),
       });
     }
   }
@@ -150,7 +161,7 @@ export function apiGroupDiscoveryList(scheme: Scheme, legacy: boolean): object {
             .map((subresource) => ({
               subresource,
               responseKind: subresourceKind(kind, subresource),
-              verbs: subresourceVerbs,
+              verbs: verbsOf(subresource),
             })),
         })),
       })),

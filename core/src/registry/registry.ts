@@ -48,6 +48,22 @@ import { errors, isStatusError, type StatusCause, StatusError } from '../errors/
 import { assignPodToNode, validatePodBinding } from './pod-binding.js';
 
 /**
+ * Upstream's ObjectMeta marks these `omitempty`: an emptied map or list (the last label removed with
+ * `{"labels":{"x":null}}`) is not stored and not returned, so clients see the field disappear.
+ */
+function dropEmptyMetadataCollections(object: UnstructuredObject): void {
+  const metadata = object.metadata as Record<string, unknown> | undefined;
+  if (!metadata) return;
+  for (const field of ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields']) {
+    const value = metadata[field];
+    const empty = Array.isArray(value)
+      ? value.length === 0
+      : isPlainObject(value) && Object.keys(value as object).length === 0;
+    if (value === null || empty) delete metadata[field];
+  }
+}
+
+/**
  * Service identifier of the {@link Registry}.
  * @category Registry
  */
@@ -473,6 +489,7 @@ export class StoreRegistry implements Registry {
       meta.creationTimestamp = formatTimestamp(this.clock.now());
       if (kind.hasGeneration) meta.generation = 1;
       kind.prepareForCreate?.(candidate);
+      dropEmptyMetadataCollections(candidate);
       this.validateOrThrow(kind, candidate);
       if (dryRun) return candidate as unknown as T;
       const key = storageKey(kind, meta.namespace, String(meta.name));
@@ -622,6 +639,7 @@ export class StoreRegistry implements Registry {
       const current = await this.read(kind, namespace, name);
       const requested = tryUpdate(cloneJson(current.object, 'object'));
       const next = this.prepareUpdate(kind, current.object, requested, subresource);
+      dropEmptyMetadataCollections(next);
       if (jsonEqual(next, current.object)) return current.object;
       if (dryRun) return next;
       const key = storageKey(kind, namespace, name);

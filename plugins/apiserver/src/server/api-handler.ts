@@ -651,7 +651,7 @@ export class ApiHandler {
   /**
    * `POST pods/<name>/binding`: the scheduler's bind. The Binding names the pod (its metadata.name
    * must match the URL when given) and the node; the registry applies upstream's rules (not yet
-   * bound, not deleting, node exists). Replies with a Success Status, as upstream.
+   * bound, not deleting; the node need not exist). Replies with a Success Status, as upstream.
    */
   private async bind(
     req: IncomingMessage,

@@ -742,17 +742,24 @@ export class ApiHandler {
       ...(bookmarks === 'true' || bookmarks === '1' ? { allowWatchBookmarks: true } : {}),
       ...(timeoutSeconds ? { timeoutSeconds } : {}),
     });
-    // Headers go out at once: clients (client-node's Watch) wait for them before anything else.
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
-    res.flushHeaders();
+    // Headers go out as soon as the watch has validated its parameters (a bad selector is a 400
+    // Status, not a stream), and never later: clients (client-node's Watch) wait for them.
+    let streaming = false;
+    const startStream = (): void => {
+      if (streaming || res.writableEnded) return;
+      streaming = true;
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+      res.flushHeaders();
+    };
     this.openWatches.add(res);
     const finish = (): void => {
       this.openWatches.delete(res);
       if (!res.writableEnded) res.end();
     };
-    let headersSent = false;
+    let columnsSent = false;
     const subscription = events.subscribe({
       next: (event) => {
+        startStream();
         if (tableWithObject === undefined || event.type === 'BOOKMARK') {
           res.write(`${JSON.stringify(event)}\n`);
           return;
@@ -761,16 +768,31 @@ export class ApiHandler {
         const table = printTable(gvk, [event.object], {
           includeObject: tableWithObject,
         }) as unknown as Record<string, unknown>;
-        if (headersSent) table.columnDefinitions = [];
-        headersSent = true;
+        if (columnsSent) table.columnDefinitions = [];
+        columnsSent = true;
         res.write(`${JSON.stringify({ type: event.type, object: table })}\n`);
       },
       error: (error: unknown) => {
-        res.write(`${JSON.stringify({ type: 'ERROR', object: StatusError.from(error).toStatus() })}\n`);
+        const status = StatusError.from(error);
+        // A rejected request (bad selector) before the stream began is an ordinary error reply; a
+        // too-old resourceVersion is an ERROR event, as upstream and client-node's informer expect.
+        if (!streaming && status.reason !== 'Expired' && status.reason !== 'Gone') {
+          this.openWatches.delete(res);
+          sendError(res, status);
+          return;
+        }
+        startStream();
+        res.write(`${JSON.stringify({ type: 'ERROR', object: status.toStatus() })}\n`);
         finish();
       },
-      complete: finish,
+      complete: () => {
+        startStream();
+        finish();
+      },
     });
+    // The registry checks the parameters before its first await: once the microtasks have run, the
+    // request is known to be valid.
+    setImmediate(startStream);
     const stop = (): void => {
       subscription.unsubscribe();
       finish();

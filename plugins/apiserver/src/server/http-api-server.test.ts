@@ -492,12 +492,9 @@ describe('resources', () => {
     expect(whoami.body.status.userInfo.username).toBe('system:anonymous');
   });
 
-  it('reports a broken watch resourceVersion as an ERROR event carrying a Status', async () => {
+  it('rejects a broken watch resourceVersion with a 400 Status before streaming, as upstream', async () => {
     const response = await fetch(`${base}${cmPath}?watch=true&resourceVersion=abc`);
-    const lines = (await response.text()).trim().split('\n');
-    expect(lines).toHaveLength(1);
-    const event = JSON.parse(lines[0] ?? '{}');
-    expect(event.type).toBe('ERROR');
-    expect(event.object).toMatchObject({ kind: 'Status', status: 'Failure' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'BadRequest' });
   });
 });

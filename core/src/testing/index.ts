@@ -5,6 +5,7 @@
  * @module
  */
 
+export * from './api-client-contract.js';
 export * from './etcd-cluster.js';
 export * from './fake-clock.js';
 export * from './fixtures.js';

@@ -9,6 +9,7 @@
 import 'reflect-metadata';
 
 export { Container, ContainerModule, inject, injectable, type interfaces } from 'inversify';
+export * from './admission/index.js';
 export * from './api/builtin-kinds.js';
 export * from './api/field-path.js';
 export * from './api/field-selector.js';

@@ -3,8 +3,9 @@ import { ContainerModule } from 'inversify';
 import { registerBuiltinKinds } from '../api/builtin-kinds.js';
 import { DefaultScheme, type KindDefinition, Scheme } from '../api/scheme.js';
 import { Clock } from '../clock/clock.js';
+import { AdmissionPlugin } from '../contracts/admission-plugin.js';
 import { Store } from '../contracts/store.js';
-import { Registry, RegistryOptions, StoreRegistry } from './registry.js';
+import { Registry, RegistryHook, RegistryOptions, StoreRegistry } from './registry.js';
 
 /** Options of {@link registryModule}. @category Registry */
 export interface RegistryModuleOptions extends RegistryOptions {
@@ -18,7 +19,9 @@ export interface RegistryModuleOptions extends RegistryOptions {
  * Binds the API machinery on top of whatever {@link Store} another module binds:
  * - `Scheme` → one {@link DefaultScheme} holding the built-in kinds plus `options.kinds`;
  * - `Registry` → one {@link StoreRegistry} on the bound Store, Scheme and (when bound) Clock and
- *   `RegistryOptions` (the options passed here take precedence).
+ *   `RegistryOptions` (the options passed here take precedence). Its admission chain is the built-in
+ *   NamespaceLifecycle followed by every plugin multi-bound under `AdmissionPlugin`, in binding
+ *   order; its hooks are every {@link RegistryHook} bound (none is required).
  *
  * Pair it with `inProcessApiClientModule()` to give components an in-process ApiClient.
  * @category Registry
@@ -35,18 +38,28 @@ export function registryModule(options: RegistryModuleOptions = {}): ContainerMo
       })
       .inSingletonScope();
     bind<Registry>(Registry)
-      .toDynamicValue(
-        (context) =>
-          new StoreRegistry(
-            context.container.get<Store>(Store),
-            context.container.get<Scheme>(Scheme),
-            context.container.isBound(Clock) ? context.container.get<Clock>(Clock) : undefined,
-            // Options given to the module win over a RegistryOptions binding of another module.
-            context.container.isBound(RegistryOptions)
-              ? { ...context.container.get<RegistryOptions>(RegistryOptions), ...registryOptions }
-              : registryOptions,
-          ),
-      )
+      .toDynamicValue((context) => {
+        const { container } = context;
+        // Options given to the module win over a RegistryOptions binding of another module.
+        const options: RegistryOptions = container.isBound(RegistryOptions)
+          ? { ...container.get<RegistryOptions>(RegistryOptions), ...registryOptions }
+          : { ...registryOptions };
+        if (container.isBound(AdmissionPlugin)) {
+          options.admissionPlugins = [
+            ...(options.admissionPlugins ?? []),
+            ...container.getAll<AdmissionPlugin>(AdmissionPlugin),
+          ];
+        }
+        if (container.isBound(RegistryHook)) {
+          options.hooks = [...(options.hooks ?? []), ...container.getAll<RegistryHook>(RegistryHook)];
+        }
+        return new StoreRegistry(
+          container.get<Store>(Store),
+          container.get<Scheme>(Scheme),
+          container.isBound(Clock) ? container.get<Clock>(Clock) : undefined,
+          options,
+        );
+      })
       .inSingletonScope();
   });
 }

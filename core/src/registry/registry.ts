@@ -18,10 +18,12 @@
 
 import jsonPatch from 'fast-json-patch';
 import jsonMergePatch from 'json-merge-patch';
-import type { Binding } from 'kubernetes-types/core/v1.js';
+import type { Binding, Namespace } from 'kubernetes-types/core/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { Observable } from 'rxjs';
 import { Observable as RxObservable, type Subscription } from 'rxjs';
+import { AdmissionChain, controlPlaneUser } from '../admission/admission-chain.js';
+import { NamespaceLifecycle } from '../admission/namespace-lifecycle.js';
 import {
   checkFieldSelectorFields,
   type FieldSelectorMatcher,
@@ -32,6 +34,7 @@ import type { KindReference, KubeList, KubeObject, UnstructuredObject } from '..
 import type { RegisteredKind, Scheme } from '../api/scheme.js';
 import { fieldCauses, validateObjectMeta } from '../api/validation.js';
 import { type CancelTimer, type Clock, SystemClock } from '../clock/clock.js';
+import type { AdmissionAttributes, AdmissionPlugin } from '../contracts/admission-plugin.js';
 import type {
   CreateOptions,
   DeleteOptions,
@@ -113,6 +116,65 @@ export interface RegistryOptions {
    * retried when a concurrent writer wins the compare-and-swap. Default: 100.
    */
   maxConflictRetries?: number;
+  /**
+   * Admission plugins, run in this order after the built-in NamespaceLifecycle (see
+   * {@link AdmissionPlugin}). `registryModule()` passes every plugin bound under `AdmissionPlugin`.
+   */
+  admissionPlugins?: readonly AdmissionPlugin[];
+  /** Run the built-in NamespaceLifecycle plugin first. Default: true (as upstream). */
+  namespaceLifecycle?: boolean;
+  /** Hooks around storing objects of some kinds, such as Service IP and port allocation. */
+  hooks?: readonly RegistryHook[];
+}
+
+/**
+ * Service identifier under which {@link RegistryHook}s are contributed (multi-bound; `registryModule()`
+ * passes them all to the registry).
+ * @category Registry
+ */
+export const RegistryHook = Symbol.for('cpkit.RegistryHook');
+
+/** What a {@link RegistryHook} learns about the write it takes part in. @category Registry */
+export interface RegistryHookContext {
+  /** True for a dry run: the hook must check, may fill in fields, but must not record anything. */
+  dryRun: boolean;
+  /** `''` for the main resource, else the subresource written (`status`, `finalize`, ...). */
+  subresource: string;
+}
+
+/**
+ * Ends a write a {@link RegistryHook} began: called once with `true` after the object was stored, or
+ * with `false` when the write failed or lost a race (the hook then undoes what it recorded).
+ * @category Registry
+ */
+export type FinishWrite = (stored: boolean) => Promise<void>;
+
+/**
+ * A per-kind hook around the registry's writes, for side effects that must be committed together
+ * with the object or rolled back, which admission plugins cannot do (they never learn whether the
+ * write they admitted was stored). Upstream's generic store calls the same points BeginCreate,
+ * BeginUpdate and AfterDelete; Service ClusterIP and NodePort allocation is the built-in user.
+ *
+ * Order on create and update: mutating admission, the kind's defaulting, the hook's `before*`,
+ * the kind's validation, validating admission, the store, then `finish`. Updates call `beforeUpdate`
+ * again on every retry after a conflict, with the then-current stored object.
+ * @category Registry
+ */
+export interface RegistryHook {
+  /** A name for errors and logs. */
+  readonly name: string;
+  /** Whether the hook takes part in writes of this kind. */
+  handles(kind: RegisteredKind): boolean;
+  /** May change `object` (e.g. fill in allocated values); rejects with a StatusError to refuse it. */
+  beforeCreate?(object: UnstructuredObject, context: RegistryHookContext): Promise<FinishWrite | undefined>;
+  /** As {@link RegistryHook.beforeCreate}, with the stored object as `old` (never to be changed). */
+  beforeUpdate?(
+    object: UnstructuredObject,
+    old: UnstructuredObject,
+    context: RegistryHookContext,
+  ): Promise<FinishWrite | undefined>;
+  /** Called after an object was removed from the store, with its last state. */
+  afterDelete?(object: UnstructuredObject): Promise<void>;
 }
 
 /**
@@ -152,7 +214,7 @@ export interface Registry {
    * `options.namespace`, else the Binding's, else `default`) to the node `binding.target.name`, as
    * upstream does. See {@link ApiClient.bind} for the rules and errors.
    */
-  bind(binding: Binding, options?: CreateOptions): Promise<void>;
+  bind(binding: Binding, options?: CreateOptions & RegistryCaller): Promise<void>;
   /** Deletes, or marks for deletion when finalizers or a grace period hold the object back. */
   delete<T extends KubeObject = KubeObject>(
     kind: KindReference,
@@ -166,8 +228,6 @@ export interface Registry {
   ): Observable<WatchEvent<T>>;
 }
 
-/** Namespaces upstream's NamespaceLifecycle never lets anyone delete. */
-const immortalNamespaces = new Set(['default', 'kube-system', 'kube-public']);
 const generateNameAttempts = 8;
 const generatedSuffixLength = 5;
 const maxGeneratedBaseLength = 63 - generatedSuffixLength;
@@ -346,6 +406,10 @@ export class StoreRegistry implements Registry {
   private readonly clock: Clock;
   private readonly bookmarkIntervalMs: number;
   private readonly maxConflictRetries: number;
+  /** The admission chain every write runs through (NamespaceLifecycle first unless turned off). */
+  readonly admission: AdmissionChain;
+  private readonly hooks: readonly RegistryHook[];
+  private readonly hooksByKind = new Map<RegisteredKind, readonly RegistryHook[]>();
 
   constructor(
     private readonly store: Store,
@@ -354,6 +418,12 @@ export class StoreRegistry implements Registry {
     options: RegistryOptions = {},
   ) {
     this.clock = clock ?? new SystemClock();
+    const plugins: AdmissionPlugin[] = [];
+    if (options.namespaceLifecycle !== false)
+      plugins.push(new NamespaceLifecycle((name) => this.lookupNamespace(name)));
+    plugins.push(...(options.admissionPlugins ?? []));
+    this.admission = new AdmissionChain(plugins);
+    this.hooks = [...(options.hooks ?? [])];
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
     this.maxConflictRetries = options.maxConflictRetries ?? 100;
     if (!Number.isFinite(this.bookmarkIntervalMs) || this.bookmarkIntervalMs <= 0) {
@@ -474,10 +544,31 @@ export class StoreRegistry implements Registry {
     if (kind.hasStatusSubresource) delete object.status;
     kind.defaults?.(object);
 
-    // Admission first (as upstream): content may only be created in a live namespace.
-    if (kind.namespaced && typeof metadata.namespace === 'string') {
-      await this.checkNamespaceAcceptsContent(kind, metadata.namespace, metadata.name ?? '');
+    // The mutating admission phase sees the object as decoded (defaulted, namespace set, name maybe
+    // still to be generated); whatever a plugin adds is defaulted again below.
+    const user = options.user ?? controlPlaneUser;
+    const attributes = (candidate: UnstructuredObject): AdmissionAttributes => ({
+      operation: 'CREATE',
+      kind: { group: kind.group, version: kind.version, kind: kind.kind },
+      resource: { group: kind.group, version: kind.version, resource: kind.resource },
+      subresource: '',
+      namespace: kind.namespaced ? String(candidate.metadata?.namespace ?? '') : '',
+      name: String(candidate.metadata?.name ?? ''),
+      object: candidate,
+      userInfo: user,
+      dryRun,
+      options,
+    });
+    const mutators = this.admission.mutatingFor('CREATE');
+    if (mutators.length > 0) {
+      await this.admission.admit(attributes(object));
+      if (mutators.some((plugin) => !(plugin instanceof NamespaceLifecycle))) {
+        if (!isPlainObject(object.metadata)) throw errors.badRequest('metadata must be an object');
+        kind.defaults?.(object);
+      }
     }
+    const hooks = this.hooksFor(kind);
+    const validating = this.admission.validatingFor('CREATE').length > 0;
 
     const generated =
       !metadata.name && typeof metadata.generateName === 'string' && metadata.generateName !== '';
@@ -490,20 +581,83 @@ export class StoreRegistry implements Registry {
       if (kind.hasGeneration) meta.generation = 1;
       kind.prepareForCreate?.(candidate);
       dropEmptyMetadataCollections(candidate);
-      this.validateOrThrow(kind, candidate);
-      if (dryRun) return candidate as unknown as T;
-      const key = storageKey(kind, meta.namespace, String(meta.name));
+      const finish =
+        hooks.length > 0
+          ? await this.beginWrite(hooks, (hook) =>
+              hook.beforeCreate?.(candidate, { dryRun, subresource: '' }),
+            )
+          : undefined;
+      let stored = false;
       try {
-        const entry = await this.store.create(key, this.encode(candidate));
-        return this.decode(entry.value, entry.modRevision) as unknown as T;
-      } catch (error) {
-        if (isStatusError(error, 'AlreadyExists')) {
-          // A generated name that collided is retried with another suffix, as upstream does.
-          if (generated && attempt + 1 < generateNameAttempts) continue;
-          throw errors.alreadyExists(this.subject(kind, String(meta.name)));
+        this.validateOrThrow(kind, candidate);
+        if (validating) await this.admission.validate(attributes(candidate));
+        if (dryRun) return candidate as unknown as T;
+        const key = storageKey(kind, meta.namespace, String(meta.name));
+        try {
+          const entry = await this.store.create(key, this.encode(candidate));
+          stored = true;
+          return this.decode(entry.value, entry.modRevision) as unknown as T;
+        } catch (error) {
+          if (isStatusError(error, 'AlreadyExists')) {
+            // A generated name that collided is retried with another suffix, as upstream does.
+            if (generated && attempt + 1 < generateNameAttempts) continue;
+            throw errors.alreadyExists(this.subject(kind, String(meta.name)));
+          }
+          throw StatusError.from(error);
         }
+      } finally {
+        if (finish) await finish(stored);
+      }
+    }
+  }
+
+  /**
+   * Calls `begin` on each hook in order and returns one function that finishes them all; when a
+   * hook refuses, the ones already begun are rolled back before the refusal is thrown.
+   */
+  private async beginWrite(
+    hooks: readonly RegistryHook[],
+    begin: (hook: RegistryHook) => Promise<FinishWrite | undefined> | undefined,
+  ): Promise<FinishWrite | undefined> {
+    const finishers: FinishWrite[] = [];
+    const finishAll: FinishWrite = async (stored) => {
+      // Every hook is finished even if one fails, and the write's outcome stands either way: what a
+      // failed finish leaves behind (a leaked allocation) is the hook's own repair to clean up.
+      await Promise.allSettled(finishers.map((finish) => finish(stored)));
+    };
+    for (const hook of hooks) {
+      try {
+        const finish = await begin(hook);
+        if (finish) finishers.push(finish);
+      } catch (error) {
+        await finishAll(false);
         throw StatusError.from(error);
       }
+    }
+    return finishers.length > 0 ? finishAll : undefined;
+  }
+
+  private hooksFor(kind: RegisteredKind): readonly RegistryHook[] {
+    if (this.hooks.length === 0) return this.hooks;
+    let hooks = this.hooksByKind.get(kind);
+    if (!hooks) {
+      hooks = this.hooks.filter((hook) => hook.handles(kind));
+      this.hooksByKind.set(kind, hooks);
+    }
+    return hooks;
+  }
+
+  /** Reads a namespace for NamespaceLifecycle, straight from the store. */
+  private async lookupNamespace(name: string): Promise<Namespace | undefined> {
+    const namespaceKind = this.scheme.kindFor({ group: '', version: 'v1', kind: 'Namespace' });
+    // A scheme without namespaces (a trimmed-down control plane) has no lifecycle to enforce.
+    if (!namespaceKind) return { metadata: { name }, status: { phase: 'Active' } };
+    try {
+      const entry = await this.store.get(storageKey(namespaceKind, undefined, name));
+      return JSON.parse(entry.value) as Namespace;
+    } catch (error) {
+      if (isStatusError(error, 'NotFound')) return undefined;
+      throw StatusError.from(error);
     }
   }
 
@@ -529,8 +683,14 @@ export class StoreRegistry implements Registry {
       }
       namespace = requested ?? own ?? 'default';
     }
-    const result = await this.guaranteedUpdate(kind, namespace, name, subresource, isDryRun(options), () =>
-      cloneJson(object, 'object'),
+    const result = await this.guaranteedUpdate(
+      kind,
+      namespace,
+      name,
+      subresource,
+      isDryRun(options),
+      () => cloneJson(object, 'object'),
+      { user: options.user, options },
     );
     return result as unknown as T;
   }
@@ -581,18 +741,26 @@ export class StoreRegistry implements Registry {
         `the patch type ${JSON.stringify(type)} is not supported; use "merge" or "json"`,
       );
     }
-    const result = await this.guaranteedUpdate(kind, namespace, name, subresource, dryRun, (current) => {
-      const patched = apply(current);
-      if (!isPlainObject(patched)) throw errors.badRequest('the patched document is not a JSON object');
-      return patched as UnstructuredObject;
-    });
+    const result = await this.guaranteedUpdate(
+      kind,
+      namespace,
+      name,
+      subresource,
+      dryRun,
+      (current) => {
+        const patched = apply(current);
+        if (!isPlainObject(patched)) throw errors.badRequest('the patched document is not a JSON object');
+        return patched as UnstructuredObject;
+      },
+      { user: options.user, options },
+    );
     return result as unknown as T;
   }
 
   // ---------------------------------------------------------------------------------------------
   // pods/binding
 
-  async bind(input: Binding, options: CreateOptions = {}): Promise<void> {
+  async bind(input: Binding, options: CreateOptions & RegistryCaller = {}): Promise<void> {
     if (!isPlainObject(input)) throw errors.badRequest('the binding must be a JSON object');
     const binding = cloneJson(input, 'binding') as Binding;
     if (binding.kind !== undefined && binding.kind !== 'Binding') {
@@ -612,9 +780,27 @@ export class StoreRegistry implements Registry {
       );
     }
     const namespace = requested ?? own ?? 'default';
+    const dryRun = isDryRun(options);
+    // Upstream admits a binding as the CREATE of pods/binding, with the Binding as the object.
+    if (this.admission.handles('CREATE')) {
+      const attributes: AdmissionAttributes = {
+        operation: 'CREATE',
+        kind: { group: '', version: 'v1', kind: 'Binding' },
+        resource: { group: '', version: 'v1', resource: 'pods' },
+        subresource: 'binding',
+        namespace,
+        name,
+        object: binding as unknown as KubeObject,
+        userInfo: options.user ?? controlPlaneUser,
+        dryRun,
+        options,
+      };
+      await this.admission.admit(attributes);
+      await this.admission.validate(attributes);
+    }
     const causes = validatePodBinding(binding);
     if (causes.length > 0) throw errors.invalid('Binding', name, causes);
-    await this.guaranteedUpdate(kind, namespace, name, 'binding', isDryRun(options), (current) => {
+    await this.guaranteedUpdate(kind, namespace, name, 'binding', dryRun, (current) => {
       assignPodToNode(current, binding, formatTimestamp(this.clock.now()));
       // The uid precondition travels like an update's: prepareUpdate compares it with the stored uid.
       if (meta?.uid) metaOf(current).uid = meta.uid;
@@ -634,27 +820,79 @@ export class StoreRegistry implements Registry {
     subresource: string | undefined,
     dryRun: boolean,
     tryUpdate: (current: UnstructuredObject) => UnstructuredObject,
+    caller: { user?: UserInfo; options?: unknown } = {},
   ): Promise<UnstructuredObject> {
+    // pods/binding was admitted by bind() as a CREATE of the Binding.
+    const admit = subresource !== 'binding' && this.admission.handles('UPDATE');
+    const hooks = this.hooksFor(kind);
     for (let attempt = 0; ; attempt++) {
       const current = await this.read(kind, namespace, name);
       const requested = tryUpdate(cloneJson(current.object, 'object'));
+      // Admission runs on every attempt, so it always judges against the object really replaced.
+      const attributes = (object: UnstructuredObject): AdmissionAttributes => ({
+        operation: 'UPDATE',
+        kind: { group: kind.group, version: kind.version, kind: kind.kind },
+        resource: { group: kind.group, version: kind.version, resource: kind.resource },
+        subresource: subresource ?? '',
+        namespace: namespace ?? '',
+        name,
+        object,
+        oldObject: cloneJson(current.object, 'object'),
+        userInfo: caller.user ?? controlPlaneUser,
+        dryRun,
+        options: caller.options,
+      });
+      if (admit && this.admission.mutatingFor('UPDATE').length > 0) {
+        await this.admission.admit(attributes(requested));
+      }
       const next = this.prepareUpdate(kind, current.object, requested, subresource);
+      const finish =
+        hooks.length > 0
+          ? await this.beginWrite(hooks, (hook) =>
+              hook.beforeUpdate?.(next, current.object, { dryRun, subresource: subresource ?? '' }),
+            )
+          : undefined;
       dropEmptyMetadataCollections(next);
-      if (jsonEqual(next, current.object)) return current.object;
-      if (dryRun) return next;
-      const key = storageKey(kind, namespace, name);
+      let stored = false;
+      let deleted = false;
       try {
-        if (this.shouldDeleteAfterUpdate(kind, next)) {
-          const entry = await this.store.delete(key, { expectedRevision: current.entry.modRevision });
-          return this.decode(this.encode(next), entry.modRevision);
+        // A binding is the one write that may set spec.nodeName: validate the pod, not the spec change.
+        this.validateOrThrow(kind, next, subresource === 'binding' ? undefined : current.object);
+        if (admit && this.admission.validatingFor('UPDATE').length > 0)
+          await this.admission.validate(attributes(next));
+        if (jsonEqual(next, current.object)) return current.object;
+        if (dryRun) return next;
+        const key = storageKey(kind, namespace, name);
+        try {
+          if (this.shouldDeleteAfterUpdate(kind, next)) {
+            const entry = await this.store.delete(key, { expectedRevision: current.entry.modRevision });
+            stored = true;
+            deleted = true;
+            return this.decode(this.encode(next), entry.modRevision);
+          }
+          const entry = await this.store.update(key, this.encode(next), current.entry.modRevision);
+          stored = true;
+          return this.decode(entry.value, entry.modRevision);
+        } catch (error) {
+          const lostRace = isStatusError(error, 'Conflict') || isStatusError(error, 'NotFound');
+          if (!lostRace) throw StatusError.from(error);
+          if (attempt >= this.maxConflictRetries) throw this.modifiedConflict(kind, name);
+          // Loop: the next read either succeeds, reports NotFound, or finds the precondition stale.
         }
-        const entry = await this.store.update(key, this.encode(next), current.entry.modRevision);
-        return this.decode(entry.value, entry.modRevision);
-      } catch (error) {
-        const lostRace = isStatusError(error, 'Conflict') || isStatusError(error, 'NotFound');
-        if (!lostRace) throw StatusError.from(error);
-        if (attempt >= this.maxConflictRetries) throw this.modifiedConflict(kind, name);
-        // Loop: the next read either succeeds, reports NotFound, or finds the precondition stale.
+      } finally {
+        if (finish) await finish(stored);
+        if (deleted) await this.afterDelete(hooks, next);
+      }
+    }
+  }
+
+  /** Tells the hooks an object is gone; their failures are theirs to repair, never the caller's. */
+  private async afterDelete(hooks: readonly RegistryHook[], object: UnstructuredObject): Promise<void> {
+    for (const hook of hooks) {
+      try {
+        await hook.afterDelete?.(object);
+      } catch {
+        // A hook that cannot release now (store unreachable) leaves a leak for its repair to find.
       }
     }
   }
@@ -765,8 +1003,7 @@ export class StoreRegistry implements Registry {
     // Keep the stored object's resourceVersion so a no-op update compares equal.
     meta.resourceVersion = oldMeta.resourceVersion;
     if (causes.length > 0) throw errors.invalid(kind.kind, name, causes, kind.group || undefined);
-    // A binding is the one write that may set spec.nodeName: validate the pod, not the spec change.
-    this.validateOrThrow(kind, next, subresource === 'binding' ? undefined : old);
+    // Validation of the result is the caller's, after the registry hooks had their say.
     return next;
   }
 
@@ -808,16 +1045,8 @@ export class StoreRegistry implements Registry {
     if (preconditions !== undefined && !isPlainObject(preconditions)) {
       throw errors.badRequest('preconditions must be an object with uid and/or resourceVersion');
     }
-    if (kind.group === '' && kind.kind === 'Namespace' && immortalNamespaces.has(name)) {
-      throw new StatusError(
-        'Forbidden',
-        `namespaces "${name}" is forbidden: this namespace may not be deleted`,
-        {
-          name,
-          kind: 'namespaces',
-        },
-      );
-    }
+    const admit = this.admission.handles('DELETE');
+    const hooks = this.hooksFor(kind);
 
     for (let attempt = 0; ; attempt++) {
       const current = await this.read(kind, namespace, name);
@@ -836,6 +1065,23 @@ export class StoreRegistry implements Registry {
           this.subject(kind, name),
           `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`,
         );
+      }
+      if (admit) {
+        // Every attempt: admission judges the object as it is now (upstream's oldObject).
+        const attributes: AdmissionAttributes = {
+          operation: 'DELETE',
+          kind: { group: kind.group, version: kind.version, kind: kind.kind },
+          resource: { group: kind.group, version: kind.version, resource: kind.resource },
+          subresource: '',
+          namespace: namespace ?? '',
+          name,
+          oldObject: cloneJson(current.object, 'object'),
+          userInfo: options.user ?? controlPlaneUser,
+          dryRun,
+          options,
+        };
+        await this.admission.admit(attributes);
+        await this.admission.validate(attributes);
       }
       const key = storageKey(kind, namespace, name);
       const next = cloneJson(current.object, 'object');
@@ -861,7 +1107,9 @@ export class StoreRegistry implements Registry {
         if (!pending && graceSeconds === 0) {
           if (dryRun) return current.object as unknown as T;
           const entry = await this.store.delete(key, { expectedRevision: current.entry.modRevision });
-          return this.decode(entry.value, entry.modRevision) as unknown as T;
+          const deleted = this.decode(entry.value, entry.modRevision);
+          if (hooks.length > 0) await this.afterDelete(hooks, cloneJson(deleted, 'object'));
+          return deleted as unknown as T;
         }
         const firstMark = meta.deletionTimestamp === undefined;
         if (firstMark || graceSeconds < (meta.deletionGracePeriodSeconds ?? 0)) {
@@ -1130,43 +1378,6 @@ export class StoreRegistry implements Registry {
     if (causes.length > 0) {
       const name = metadata?.name || metadata?.generateName || '';
       throw errors.invalid(kind.kind, String(name), causes, kind.group || undefined);
-    }
-  }
-
-  private async checkNamespaceAcceptsContent(
-    kind: RegisteredKind,
-    namespace: string,
-    name: string,
-  ): Promise<void> {
-    const namespaceKind = this.scheme.kindFor({ group: '', version: 'v1', kind: 'Namespace' });
-    if (!namespaceKind) return;
-    let entry: StoreEntry;
-    try {
-      entry = await this.store.get(storageKey(namespaceKind, undefined, namespace));
-    } catch (error) {
-      if (isStatusError(error, 'NotFound'))
-        throw errors.notFound({ resource: 'namespaces', name: namespace });
-      throw StatusError.from(error);
-    }
-    const ns = JSON.parse(entry.value) as UnstructuredObject;
-    const phase = isPlainObject(ns.status) ? (ns.status as { phase?: unknown }).phase : undefined;
-    if (phase === 'Terminating' || ns.metadata?.deletionTimestamp) {
-      throw new StatusError(
-        'Forbidden',
-        `${kind.qualifiedResource} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
-        {
-          name,
-          group: kind.group || undefined,
-          kind: kind.resource,
-          causes: [
-            {
-              reason: 'NamespaceTerminating',
-              message: `namespace ${namespace} is being terminated`,
-              field: 'metadata.namespace',
-            },
-          ],
-        },
-      );
     }
   }
 

@@ -28,7 +28,14 @@ import {
   servedSubresourceVerbs,
   serverVersion,
 } from './discovery.js';
-import { openApiV3Document, openApiV3Index } from './openapi.js';
+import {
+  type FieldValidation,
+  fieldValidationOutcome,
+  openApiV3Document,
+  openApiV3Index,
+  parseFieldValidation,
+  unknownFieldPruner,
+} from './openapi.js';
 import { decodeProtobufObject, protobufContentType } from './protobuf.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { applyScale, type Scale, scaleOf } from './scale.js';
@@ -204,26 +211,47 @@ function dryRunParam(query: URLSearchParams): { dryRun?: 'All'[] } {
   return { dryRun: ['All'] };
 }
 
-const fieldValidationValues = ['Ignore', 'Warn', 'Strict'];
+/** The `fieldValidation` of each write request in flight, with its response (for Warning headers). */
+const requestFieldValidation = new WeakMap<IncomingMessage, { mode: FieldValidation; res: ServerResponse }>();
+
+/** Parses `fieldValidation` for a create, update or patch; the body is checked when it has been read. */
+function checkFieldValidation(query: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
+  requestFieldValidation.set(req, { mode: parseFieldValidation(query), res });
+}
+
+/** Appends `Warning: 299 - "<text>"` headers (kubectl prints each as `Warning: <text>`). */
+function addWarnings(res: ServerResponse, texts: readonly string[]): void {
+  if (texts.length === 0 || res.headersSent) return;
+  const existing = res.getHeader('Warning');
+  const previous = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  // Header values must be printable ASCII; field names come from the client.
+  const quoted = texts.map((text) => `299 - ${JSON.stringify(text).replace(/[^\x20-\x7e]/g, '?')}`);
+  res.setHeader('Warning', [...previous, ...quoted]);
+}
 
 /**
- * Checks `fieldValidation`. Unknown-field detection needs schemas this server does not have yet, so
- * for Strict and Warn it says so in a `Warning` header (kubectl prints it) rather than pretending.
+ * Removes the unknown fields of a write body (upstream never stores them, whatever the mode) and
+ * applies the request's `fieldValidation`: Strict → 400 listing them all, Warn (the default) → one
+ * Warning per field, Ignore → silence. Kinds without a schema keep every field.
  */
-function checkFieldValidation(query: URLSearchParams, res: ServerResponse): void {
-  const value = query.get('fieldValidation');
-  if (value === null || value === '') return;
-  if (!fieldValidationValues.includes(value)) {
-    throw errors.badRequest(
-      `fieldValidation: unsupported value ${JSON.stringify(value)}: supported values: ${fieldValidationValues.join(', ')}`,
-    );
-  }
-  if (value !== 'Ignore') {
-    res.setHeader(
-      'Warning',
-      '299 - "unknown fields are not detected yet: this server has no schemas (fieldValidation is not enforced)"',
-    );
-  }
+function validateFields(
+  req: IncomingMessage,
+  gvk: GroupVersionKind,
+  body: unknown,
+  how: 'object' | 'decode' | 'json' | 'merge' | 'strategic',
+): void {
+  const request = requestFieldValidation.get(req);
+  if (!request) return;
+  const problems =
+    how === 'json'
+      ? unknownFieldPruner.pruneJsonPatch(gvk, body)
+      : how === 'merge'
+        ? unknownFieldPruner.pruneMergePatch(gvk, body)
+        : how === 'strategic'
+          ? unknownFieldPruner.pruneStrategicPatch(gvk, body)
+          : unknownFieldPruner.pruneObject(gvk, body);
+  const decoding = how === 'decode' ? gvk : undefined;
+  addWarnings(request.res, fieldValidationOutcome(request.mode, problems, decoding));
 }
 
 function writeOptions(query: URLSearchParams): { dryRun?: 'All'[]; fieldManager?: string } {
@@ -351,7 +379,7 @@ export class ApiHandler {
     if (kind.namespaced && !namespace && ['get', 'create', 'update', 'patch', 'delete'].includes(info.verb)) {
       throw errors.badRequest(`the namespace of the ${kind.resource} must be given in the URL`);
     }
-    if (['create', 'update', 'patch'].includes(info.verb)) checkFieldValidation(query, res);
+    if (['create', 'update', 'patch'].includes(info.verb)) checkFieldValidation(query, req, res);
     if (info.subresource === 'scale') {
       await this.scale(req, res, gvk, info, namespace, query);
       return;
@@ -388,6 +416,7 @@ export class ApiHandler {
         return;
       case 'create': {
         const object = await readCreateBody(req);
+        validateFields(req, gvk, object, 'decode');
         this.checkNamespace(object, namespace, kind);
         const created = await registry.create(object, { kind: gvk, namespace, ...writeOptions(query) });
         reply(201, created);
@@ -396,6 +425,7 @@ export class ApiHandler {
       case 'update': {
         checkJsonBody(req);
         const object = asObject(parseJson(await readBody(req), 'update'), 'update');
+        validateFields(req, gvk, object, 'decode');
         this.checkNamespace(object, namespace, kind);
         object.metadata ??= {};
         const metadata = object.metadata;
@@ -531,8 +561,9 @@ export class ApiHandler {
     const type = patchContentTypes[contentType as keyof typeof patchContentTypes];
     if (!type) throw unsupportedPatchType();
     const body = await readBody(req);
-    if (type === 'apply') return this.apply(gvk, info, namespace, query, body);
+    if (type === 'apply') return this.apply(req, gvk, info, namespace, query, body);
     const patch = parseJson(body, 'patch');
+    validateFields(req, gvk, patch, type);
     const subresource = info.subresource ? { subresource: info.subresource } : {};
     const { registry } = this.options;
     if (type !== 'strategic') {
@@ -580,6 +611,7 @@ export class ApiHandler {
    * (no managedFields, no conflicts, fields dropped from the configuration are not removed).
    */
   private async apply(
+    req: IncomingMessage,
     gvk: GroupVersionKind,
     info: RequestInfo,
     namespace: string | undefined,
@@ -597,6 +629,7 @@ export class ApiHandler {
       throw errors.badRequest(`the apply body is not valid YAML: ${(error as Error).message}`);
     }
     const applied = asObject(parsed, 'apply');
+    validateFields(req, gvk, applied, 'object');
     const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
     if (applied.apiVersion !== apiVersion || applied.kind !== gvk.kind) {
       throw errors.badRequest(

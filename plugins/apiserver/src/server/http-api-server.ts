@@ -6,11 +6,13 @@ import {
   type ApiServerAddress,
   ContainerModule,
   Logger,
+  MetricsRegistry,
   Registry,
   Runnable,
   Scheme,
 } from '@cpkit/core';
 import { ApiHandler } from './api-handler.js';
+import { ApiFilterChain, type ApiServerLimits } from './filters/index.js';
 
 /** Options of an {@link HttpApiServer}. @category API server */
 export interface HttpApiServerOptions {
@@ -21,6 +23,10 @@ export interface HttpApiServerOptions {
   registry: Registry;
   scheme: Scheme;
   logger?: Logger;
+  /** Where `apiserver_*` metrics go; `/metrics` serves this whole registry. Default: a private one. */
+  metrics?: MetricsRegistry;
+  /** In-flight limits, request timeout and shutdown grace period (upstream's defaults). */
+  limits?: ApiServerLimits;
 }
 
 /**
@@ -36,6 +42,7 @@ export class HttpApiServer implements ApiServer, Runnable {
   private bound: ApiServerAddress | undefined;
   private closed: Promise<void> = Promise.resolve();
   private readonly handler: ApiHandler;
+  private readonly filters: ApiFilterChain;
 
   constructor(private readonly options: HttpApiServerOptions) {
     this.handler = new ApiHandler({
@@ -43,6 +50,12 @@ export class HttpApiServer implements ApiServer, Runnable {
       scheme: options.scheme,
       logger: options.logger,
       serverAddress: () => (this.bound ? `${this.bound.host}:${this.bound.port}` : ''),
+    });
+    this.filters = new ApiFilterChain((req, res) => this.handler.handle(req, res), {
+      ...options.limits,
+      scheme: options.scheme,
+      metrics: options.metrics,
+      logger: options.logger,
     });
   }
 
@@ -52,9 +65,7 @@ export class HttpApiServer implements ApiServer, Runnable {
 
   async start(signal: AbortSignal): Promise<void> {
     if (this.server) throw new Error('HttpApiServer: already started');
-    const server = createServer((req, res) => {
-      void this.handler.handle(req, res);
-    });
+    const server = createServer(this.filters.listener);
     this.server = server;
     const host = this.options.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
@@ -73,10 +84,20 @@ export class HttpApiServer implements ApiServer, Runnable {
     );
     this.closed = new Promise<void>((resolve) => {
       const stop = (): void => {
-        this.handler.closeWatches();
+        // Stop accepting, end watches, let in-flight requests finish within the grace period.
+        this.filters.beginShutdown();
         server.close(() => resolve());
+        this.handler.closeWatches();
         server.closeIdleConnections();
         this.bound = undefined;
+        const grace = setTimeout(
+          () => server.closeAllConnections(),
+          (this.options.limits?.shutdownGracePeriodSeconds ?? 10) * 1000,
+        );
+        void this.filters.idle().then(() => {
+          clearTimeout(grace);
+          server.closeAllConnections();
+        });
       };
       if (signal.aborted) stop();
       else signal.addEventListener('abort', stop, { once: true });
@@ -92,6 +113,7 @@ export class HttpApiServer implements ApiServer, Runnable {
 export interface ApiServerModuleOptions {
   host?: string;
   port?: number;
+  limits?: ApiServerLimits;
 }
 
 /**
@@ -109,6 +131,9 @@ export function apiServerModule(options: ApiServerModuleOptions = {}): Container
             registry: context.container.get<Registry>(Registry),
             scheme: context.container.get<Scheme>(Scheme),
             logger: context.container.isBound(Logger) ? context.container.get<Logger>(Logger) : undefined,
+            metrics: context.container.isBound(MetricsRegistry)
+              ? context.container.get<MetricsRegistry>(MetricsRegistry)
+              : undefined,
           }),
       )
       .inSingletonScope();

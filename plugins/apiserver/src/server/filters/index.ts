@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+export * from './api-metrics.js';
+export * from './duration.js';
+export * from './filter-chain.js';
+export * from './request-class.js';

@@ -10,10 +10,14 @@ import {
   type Registry,
   type Scheme,
   StatusError,
+  type UserInfo,
 } from '@cpkit/core';
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import jsonMergePatch from 'json-merge-patch';
 import { parse as parseYaml } from 'yaml';
+import { type AuthenticationChain, anonymousUser } from '../auth/authentication.js';
+import { type AuthorizationChain, authorizationAttributes } from '../auth/authorization.js';
+import type { ServiceAccountTokens } from '../auth/service-account-tokens.js';
 import { patchSchemaFor } from '../patch/patch-schema.js';
 import { strategicMergePatch } from '../patch/strategic-merge-patch.js';
 import { printTable } from '../printing/print-table.js';
@@ -58,6 +62,15 @@ export interface ApiHandlerOptions {
   logger?: Logger;
   /** `host:port` advertised in `/api`'s serverAddressByClientCIDRs. */
   serverAddress?: () => string;
+  /**
+   * Who sent a request. Absent: every request is served as an anonymous caller (only for embedding
+   * with `authorization` absent too; `HttpApiServer` always sets both).
+   */
+  authentication?: AuthenticationChain;
+  /** May the caller do it. Absent: everything is allowed. */
+  authorization?: AuthorizationChain;
+  /** Signs tokens for `POST .../serviceaccounts/<name>/token` (TokenRequest); absent: that endpoint is 404. */
+  serviceAccountTokens?: ServiceAccountTokens;
 }
 
 function mediaType(header: string | undefined): string {
@@ -147,24 +160,97 @@ async function readCreateBody(req: IncomingMessage): Promise<KubeObject> {
   return asObject(parseJson(await readBody(req), 'create'), 'create');
 }
 
+/** The caller when no authentication is configured. */
+function anonymousCaller(): UserInfo {
+  return { ...anonymousUser, groups: [...anonymousUser.groups] };
+}
+
+/** What a self review may ask of the handler. */
+interface ReviewContext {
+  user: UserInfo;
+  authorization: AuthorizationChain | undefined;
+}
+
+function reviewString(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
 /**
- * `SelfSubjectAccessReview` and `SelfSubjectReview` (so `kubectl auth can-i` and `auth whoami`
- * answer). This plain-HTTP stage has no authentication or authorization: every request is anonymous
- * and allowed, and the reviews say exactly that. They move onto the Authenticator/Authorizer chain
- * when those arrive.
+ * `SelfSubjectAccessReview` and `SelfSubjectReview` answer for the caller (so `kubectl auth can-i`
+ * and `auth whoami` tell the truth): the access review runs the caller's attributes through the same
+ * authorization chain as a real request would.
  */
-const selfReviews: Readonly<Record<string, (body: KubeObject) => object>> = {
-  'authorization.k8s.io/v1/selfsubjectaccessreviews': (body) => ({
-    ...body,
-    apiVersion: 'authorization.k8s.io/v1',
-    kind: 'SelfSubjectAccessReview',
-    status: { allowed: true, reason: 'no authorization is configured on this plain-HTTP API server' },
-  }),
-  'authentication.k8s.io/v1/selfsubjectreviews': (body) => ({
+const selfReviews: Readonly<Record<string, (body: KubeObject, context: ReviewContext) => Promise<object>>> = {
+  'authorization.k8s.io/v1/selfsubjectaccessreviews': async (body, { user, authorization }) => {
+    const spec = ((body as { spec?: unknown }).spec ?? {}) as Record<
+      string,
+      Record<string, unknown> | undefined
+    >;
+    const resource = spec.resourceAttributes;
+    const nonResource = spec.nonResourceAttributes;
+    if ((resource === undefined) === (nonResource === undefined)) {
+      throw errors.invalid(
+        'SelfSubjectAccessReview',
+        '',
+        [
+          {
+            reason: 'FieldValueRequired',
+            field: 'spec.resourceAttributes',
+            message: 'exactly one of nonResourceAttributes or resourceAttributes must be specified',
+          },
+        ],
+        'authorization.k8s.io',
+      );
+    }
+    const attributes = resource
+      ? authorizationAttributes(user, {
+          isResourceRequest: true,
+          path: '',
+          verb: reviewString(resource.verb),
+          group: reviewString(resource.group),
+          version: reviewString(resource.version),
+          resource: reviewString(resource.resource),
+          subresource: reviewString(resource.subresource),
+          namespace: reviewString(resource.namespace),
+          name: reviewString(resource.name),
+        })
+      : authorizationAttributes(user, {
+          isResourceRequest: false,
+          path: reviewString(nonResource?.path),
+          verb: reviewString(nonResource?.verb),
+          group: '',
+          version: '',
+          resource: '',
+          subresource: '',
+          namespace: '',
+          name: '',
+        });
+    const decision = authorization
+      ? await authorization.decide(attributes)
+      : { decision: 'Allow' as const, reason: 'no authorization is configured' };
+    return {
+      ...body,
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      status: {
+        allowed: decision.decision === 'Allow',
+        ...(decision.decision === 'Deny' ? { denied: true } : {}),
+        ...(decision.reason ? { reason: decision.reason } : {}),
+      },
+    };
+  },
+  'authentication.k8s.io/v1/selfsubjectreviews': async (body, { user }) => ({
     ...body,
     apiVersion: 'authentication.k8s.io/v1',
     kind: 'SelfSubjectReview',
-    status: { userInfo: { username: 'system:anonymous', groups: ['system:unauthenticated'] } },
+    status: {
+      userInfo: {
+        username: user.username,
+        ...(user.uid ? { uid: user.uid } : {}),
+        groups: [...user.groups],
+        ...(user.extra ? { extra: user.extra } : {}),
+      },
+    },
   }),
 };
 
@@ -254,9 +340,17 @@ function validateFields(
   addWarnings(request.res, fieldValidationOutcome(request.mode, problems, decoding));
 }
 
-function writeOptions(query: URLSearchParams): { dryRun?: 'All'[]; fieldManager?: string } {
+/** dryRun and fieldManager from the query, and the authenticated user (for admission). */
+function writeOptions(
+  query: URLSearchParams,
+  info: RequestInfo,
+): { dryRun?: 'All'[]; fieldManager?: string; user?: UserInfo } {
   const fieldManager = query.get('fieldManager') ?? undefined;
-  return { ...dryRunParam(query), ...(fieldManager ? { fieldManager } : {}) };
+  return {
+    ...dryRunParam(query),
+    ...(fieldManager ? { fieldManager } : {}),
+    ...(info.user ? { user: info.user } : {}),
+  };
 }
 
 /**
@@ -274,9 +368,27 @@ export class ApiHandler {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const info = parseRequestInfo(req.method ?? 'GET', req.url ?? '/');
+      // Authentication, then authorization, before anything is read or written (as upstream's filters).
+      const user = (await this.options.authentication?.authenticate(req)) ?? anonymousCaller();
+      info.user = user;
+      await this.options.authorization?.authorize(
+        authorizationAttributes(user, info, new URL(req.url ?? '/', 'http://localhost').searchParams),
+      );
       const review = selfReviews[`${info.group}/${info.version}/${info.resource}`];
       if (info.isResourceRequest && review && info.verb === 'create' && !info.name && !info.namespace) {
-        sendJson(res, 201, review(await readCreateBody(req)));
+        const context = { user, authorization: this.options.authorization };
+        sendJson(res, 201, await review(await readCreateBody(req), context));
+        return;
+      }
+      if (
+        info.isResourceRequest &&
+        info.group === '' &&
+        info.version === 'v1' &&
+        info.resource === 'serviceaccounts' &&
+        info.subresource === 'token' &&
+        this.options.serviceAccountTokens
+      ) {
+        await this.tokenRequest(req, res, info, this.options.serviceAccountTokens);
         return;
       }
       if (info.isResourceRequest) {
@@ -295,6 +407,59 @@ export class ApiHandler {
   closeWatches(): void {
     for (const res of this.openWatches) res.end();
     this.openWatches.clear();
+  }
+
+  /**
+   * `POST /api/v1/namespaces/<ns>/serviceaccounts/<name>/token` (authentication.k8s.io/v1
+   * TokenRequest, `kubectl create token`): signs a token for the ServiceAccount as it exists now.
+   */
+  private async tokenRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: RequestInfo,
+    tokens: ServiceAccountTokens,
+  ): Promise<void> {
+    if (info.verb !== 'create' || !info.name || !info.namespace) {
+      throw errors.methodNotAllowed('only POST is supported on serviceaccounts/token');
+    }
+    const body = await readCreateBody(req);
+    if (body.kind !== undefined && body.kind !== 'TokenRequest') {
+      throw errors.badRequest(
+        `the body of a serviceaccounts/token request must be a TokenRequest, not ${String(body.kind)}`,
+      );
+    }
+    const spec = ((body as { spec?: unknown }).spec ?? {}) as {
+      audiences?: unknown;
+      expirationSeconds?: unknown;
+      boundObjectRef?: unknown;
+    };
+    if (spec.audiences !== undefined && !Array.isArray(spec.audiences)) {
+      throw errors.badRequest('spec.audiences must be a list of strings');
+    }
+    const expiration = spec.expirationSeconds === undefined ? undefined : Number(spec.expirationSeconds);
+    const serviceAccount = await this.options.registry.get('ServiceAccount', info.name, {
+      namespace: info.namespace,
+    });
+    const issued = await tokens.issue(
+      { namespace: info.namespace, name: info.name, uid: String(serviceAccount.metadata?.uid ?? '') },
+      {
+        ...(spec.audiences ? { audiences: spec.audiences as string[] } : {}),
+        ...(expiration !== undefined ? { expirationSeconds: expiration } : {}),
+      },
+    );
+    const expirationSeconds =
+      expiration ?? Math.round((Date.parse(issued.expirationTimestamp) - Date.now()) / 1000);
+    sendJson(res, 201, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      metadata: { name: info.name, namespace: info.namespace, creationTimestamp: null },
+      spec: {
+        audiences: spec.audiences ?? [...tokens.audiences],
+        expirationSeconds,
+        boundObjectRef: spec.boundObjectRef ?? null,
+      },
+      status: issued,
+    });
   }
 
   private handleNonResource(req: IncomingMessage, res: ServerResponse, info: RequestInfo): void {
@@ -418,7 +583,7 @@ export class ApiHandler {
         const object = await readCreateBody(req);
         validateFields(req, gvk, object, 'decode');
         this.checkNamespace(object, namespace, kind);
-        const created = await registry.create(object, { kind: gvk, namespace, ...writeOptions(query) });
+        const created = await registry.create(object, { kind: gvk, namespace, ...writeOptions(query, info) });
         reply(201, created);
         return;
       }
@@ -439,7 +604,7 @@ export class ApiHandler {
           kind: gvk,
           namespace,
           ...(info.subresource ? { subresource: info.subresource } : {}),
-          ...writeOptions(query),
+          ...writeOptions(query, info),
         });
         reply(200, updated);
         return;
@@ -452,7 +617,7 @@ export class ApiHandler {
       case 'delete': {
         const body = await readBody(req);
         const options = this.deleteOptions(body, query);
-        reply(200, await registry.delete(gvk, info.name, { ...options, namespace }));
+        reply(200, await registry.delete(gvk, info.name, { ...options, namespace, user: info.user }));
         return;
       }
       case 'deletecollection': {
@@ -463,6 +628,7 @@ export class ApiHandler {
             await registry.delete(gvk, item.metadata?.name ?? '', {
               ...options,
               namespace: item.metadata?.namespace,
+              user: info.user,
             });
           } catch (error) {
             if (!(error instanceof StatusError && error.reason === 'NotFound')) throw error;
@@ -570,7 +736,7 @@ export class ApiHandler {
       const object = await registry.patch(gvk, info.name, type, patch, {
         namespace,
         ...subresource,
-        ...writeOptions(query),
+        ...writeOptions(query, info),
       });
       return { object };
     }
@@ -591,7 +757,7 @@ export class ApiHandler {
           kind: gvk,
           namespace,
           ...subresource,
-          ...writeOptions(query),
+          ...writeOptions(query, info),
         });
         return { object };
       } catch (error) {
@@ -654,7 +820,11 @@ export class ApiHandler {
       } catch (error) {
         if (!(error instanceof StatusError && error.reason === 'NotFound')) throw error;
         try {
-          const created = await registry.create(applied, { kind: gvk, namespace, ...writeOptions(query) });
+          const created = await registry.create(applied, {
+            kind: gvk,
+            namespace,
+            ...writeOptions(query, info),
+          });
           return { object: created, created: true };
         } catch (createError) {
           // Someone created it meanwhile: merge into theirs instead.
@@ -669,7 +839,9 @@ export class ApiHandler {
       );
       (merged.metadata as Record<string, unknown>).resourceVersion = current.metadata?.resourceVersion;
       try {
-        return { object: await registry.update(merged, { kind: gvk, namespace, ...writeOptions(query) }) };
+        return {
+          object: await registry.update(merged, { kind: gvk, namespace, ...writeOptions(query, info) }),
+        };
       } catch (error) {
         if (
           !(error instanceof StatusError && error.reason === 'Conflict') ||
@@ -702,11 +874,13 @@ export class ApiHandler {
     }
     metadata.name = info.name;
     if (binding.kind !== undefined && binding.kind !== 'Binding') {
-      throw errors.badRequest(`the body of a pods/binding request must be a Binding, not ${String(binding.kind)}`);
+      throw errors.badRequest(
+        `the body of a pods/binding request must be a Binding, not ${String(binding.kind)}`,
+      );
     }
     await this.options.registry.bind(binding as Parameters<Registry['bind']>[0], {
       namespace,
-      ...writeOptions(query),
+      ...writeOptions(query, info),
     });
     sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
@@ -743,7 +917,7 @@ export class ApiHandler {
       const written = change(structuredClone(scale));
       const updated = applyScale(current, written);
       try {
-        const result = await registry.update(updated, { kind: gvk, namespace, ...writeOptions(query) });
+        const result = await registry.update(updated, { kind: gvk, namespace, ...writeOptions(query, info) });
         sendJson(res, 200, scaleOf(result));
         return;
       } catch (error) {

@@ -13,7 +13,9 @@ let base: string;
 beforeAll(async () => {
   cp = await startTestControlPlane({
     store: await openEmbeddedStore(),
-    modules: [apiServerModule({ port: 0 })],
+    // Plain HTTP with anonymous access and AlwaysAllow: this file tests the REST semantics; the
+    // security layers have their own tests (src/auth, and kubectl over HTTPS in test/e2e).
+    modules: [apiServerModule({ port: 0, tls: false, anonymous: true, authorization: 'AlwaysAllow' })],
   });
   const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
   if (!address) throw new Error('no address');
@@ -474,7 +476,7 @@ describe('resources', () => {
     expect(garbage).toMatchObject({ status: 400, body: { reason: 'BadRequest' } });
   });
 
-  it('answers self reviews: everything allowed and anonymous until authn/authz arrive', async () => {
+  it('answers self reviews for the caller: anonymous, and allowed under AlwaysAllow', async () => {
     const review = await call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
       spec: {
         resourceAttributes: { verb: 'create', group: 'apps', resource: 'deployments', namespace: 'x' },
@@ -489,7 +491,14 @@ describe('resources', () => {
       },
     });
     const whoami = await call('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {});
-    expect(whoami.body.status.userInfo.username).toBe('system:anonymous');
+    expect(whoami.body.status.userInfo).toEqual({
+      username: 'system:anonymous',
+      groups: ['system:unauthenticated'],
+    });
+    const neither = await call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      spec: {},
+    });
+    expect(neither).toMatchObject({ status: 422, body: { reason: 'Invalid' } });
   });
 
   it('rejects a broken watch resourceVersion with a 400 Status before streaming, as upstream', async () => {

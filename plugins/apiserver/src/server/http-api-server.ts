@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   ApiServer,
   type ApiServerAddress,
+  Authenticator,
+  Authorizer,
   ContainerModule,
   Logger,
   MetricsRegistry,
@@ -11,11 +14,20 @@ import {
   Runnable,
   Scheme,
 } from '@cpkit/core';
+import {
+  prepareServerSecurity,
+  type ServerSecurity,
+  type ServerSecurityOptions,
+} from '../auth/server-security.js';
 import { ApiHandler } from './api-handler.js';
 import { ApiFilterChain, type ApiServerLimits } from './filters/index.js';
 
-/** Options of an {@link HttpApiServer}. @category API server */
-export interface HttpApiServerOptions {
+/**
+ * Options of an {@link HttpApiServer}. The security settings ({@link ServerSecurityOptions}) default
+ * to HTTPS, client certificates + service-account tokens, no anonymous access, and RBAC.
+ * @category API server
+ */
+export interface HttpApiServerOptions extends ServerSecurityOptions {
   /** Address to bind. Default `127.0.0.1`. */
   host?: string;
   /** Port to bind; `0` picks a free one (read it from `address()`). Default `0`. */
@@ -30,27 +42,24 @@ export interface HttpApiServerOptions {
 }
 
 /**
- * The Kubernetes REST API over plain HTTP. This is the first stage: no TLS, no authentication and
- * no authorization yet (every request is served as if by an administrator), so bind it to loopback
- * only. Those layers come with later work on issue 4.
+ * The Kubernetes REST API, secure by default: HTTPS with a CA and serving certificate generated on
+ * first start (in `dataDir`), every request authenticated (client certificates, token file,
+ * service-account tokens; anonymous only when enabled) and authorized (RBAC with upstream's default
+ * roles, or AlwaysAllow for development). `tls: false` serves plain HTTP for tests.
  * @category API server
  */
 export class HttpApiServer implements ApiServer, Runnable {
   readonly name = 'api-server';
-  readonly kubeconfigPath: string | undefined = undefined;
-  private server: Server | undefined;
+  private writtenKubeconfig: string | undefined;
+  private security: ServerSecurity | undefined;
+  private server: Server | HttpsServer | undefined;
   private bound: ApiServerAddress | undefined;
   private closed: Promise<void> = Promise.resolve();
-  private readonly handler: ApiHandler;
+  /** Created on start, once authentication and authorization are ready. */
+  private handler!: ApiHandler;
   private readonly filters: ApiFilterChain;
 
   constructor(private readonly options: HttpApiServerOptions) {
-    this.handler = new ApiHandler({
-      registry: options.registry,
-      scheme: options.scheme,
-      logger: options.logger,
-      serverAddress: () => (this.bound ? `${this.bound.host}:${this.bound.port}` : ''),
-    });
     this.filters = new ApiFilterChain((req, res) => this.handler.handle(req, res), {
       ...options.limits,
       scheme: options.scheme,
@@ -63,11 +72,49 @@ export class HttpApiServer implements ApiServer, Runnable {
     return this.bound ? { ...this.bound } : undefined;
   }
 
+  /** The admin kubeconfig written on start (with `kubeconfigPath` over HTTPS). */
+  get kubeconfigPath(): string | undefined {
+    return this.writtenKubeconfig;
+  }
+
+  /** The CA, serving certificate and data directory of the running server (undefined before start). */
+  get pki(): ServerSecurity['pki'] {
+    return this.security?.pki;
+  }
+
+  /** The service-account token signer (for issuing tokens in process, e.g. in tests). */
+  get serviceAccountTokens(): ServerSecurity['serviceAccountTokens'] | undefined {
+    return this.security?.serviceAccountTokens;
+  }
+
   async start(signal: AbortSignal): Promise<void> {
     if (this.server) throw new Error('HttpApiServer: already started');
-    const server = createServer(this.filters.listener);
-    this.server = server;
     const host = this.options.host ?? '127.0.0.1';
+    const security = await prepareServerSecurity({
+      ...this.options,
+      host,
+      registry: this.options.registry,
+      signal,
+    });
+    this.security = security;
+    this.handler = new ApiHandler({
+      registry: this.options.registry,
+      scheme: this.options.scheme,
+      logger: this.options.logger,
+      serverAddress: () => (this.bound ? `${this.bound.host}:${this.bound.port}` : ''),
+      authentication: security.authentication,
+      authorization: security.authorization,
+      serviceAccountTokens: security.serviceAccountTokens,
+    });
+    // Client certificates are requested but not required (token clients connect too); only a
+    // certificate that verified against the CA reaches the x509 authenticator.
+    const server = security.tls
+      ? createHttpsServer(
+          { ...security.tls, requestCert: true, rejectUnauthorized: false },
+          this.filters.listener,
+        )
+      : createServer(this.filters.listener);
+    this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port ?? 0, host, () => {
@@ -77,16 +124,31 @@ export class HttpApiServer implements ApiServer, Runnable {
     });
     const { port } = server.address() as AddressInfo;
     const urlHost = host.includes(':') ? `[${host}]` : host;
-    this.bound = { host, port, protocol: 'http', url: `http://${urlHost}:${port}` };
+    const protocol = security.tls ? 'https' : 'http';
+    this.bound = { host, port, protocol, url: `${protocol}://${urlHost}:${port}` };
     this.options.logger?.info(
-      { url: this.bound.url },
-      'API server listening (plain HTTP, no authentication)',
+      {
+        url: this.bound.url,
+        authenticators: security.authentication.authenticators.map((a) => a.name),
+        authorizers: security.authorization.authorizers.map((a) => a.name),
+        anonymous: this.options.anonymous ?? false,
+      },
+      `API server listening on ${this.bound.url}`,
     );
+    this.writtenKubeconfig = await security.writeKubeconfig(this.bound.url);
+    if (this.writtenKubeconfig) {
+      this.options.logger?.info(
+        { kubeconfig: this.writtenKubeconfig, server: this.bound.url },
+        `kubeconfig written: kubectl --kubeconfig ${this.writtenKubeconfig} get namespaces`,
+      );
+    }
     this.closed = new Promise<void>((resolve) => {
       const stop = (): void => {
         // Stop accepting, end watches, let in-flight requests finish within the grace period.
         this.filters.beginShutdown();
-        server.close(() => resolve());
+        server.close(() => {
+          void security.dispose().finally(resolve);
+        });
         this.handler.closeWatches();
         server.closeIdleConnections();
         this.bound = undefined;
@@ -110,7 +172,7 @@ export class HttpApiServer implements ApiServer, Runnable {
 }
 
 /** Options of {@link apiServerModule}. @category API server */
-export interface ApiServerModuleOptions {
+export interface ApiServerModuleOptions extends ServerSecurityOptions {
   host?: string;
   port?: number;
   limits?: ApiServerLimits;
@@ -118,7 +180,9 @@ export interface ApiServerModuleOptions {
 
 /**
  * Binds an {@link HttpApiServer} as the `ApiServer` and as a `Runnable`, on the container's
- * Registry, Scheme and (when bound) Logger.
+ * Registry, Scheme and (when bound) Logger. Authenticators and Authorizers bound in the container
+ * (multi-bound under the core `Authenticator` / `Authorizer` symbols) replace the defaults, asked in
+ * binding order; otherwise the defaults of {@link ServerSecurityOptions} apply.
  * @category API server
  */
 export function apiServerModule(options: ApiServerModuleOptions = {}): ContainerModule {
@@ -134,6 +198,12 @@ export function apiServerModule(options: ApiServerModuleOptions = {}): Container
             metrics: context.container.isBound(MetricsRegistry)
               ? context.container.get<MetricsRegistry>(MetricsRegistry)
               : undefined,
+            ...(context.container.isBound(Authenticator)
+              ? { authenticators: context.container.getAll<Authenticator>(Authenticator) }
+              : {}),
+            ...(context.container.isBound(Authorizer)
+              ? { authorizers: context.container.getAll<Authorizer>(Authorizer) }
+              : {}),
           }),
       )
       .inSingletonScope();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { errors } from '@cpkit/core';
+import { errors, type UserInfo } from '@cpkit/core';
 
 /** The verbs of a resource request, as Kubernetes' RequestInfo names them. @category API server */
 export type ResourceVerb =
@@ -30,6 +30,8 @@ export interface RequestInfo {
   subresource: string;
   namespace: string;
   name: string;
+  /** Who sent the request, set by the handler once authenticated (registry writes pass it to admission). */
+  user?: UserInfo;
 }
 
 const nonResource = (path: string, method: string): RequestInfo => ({

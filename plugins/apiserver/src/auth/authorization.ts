@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+import {
+  type AuthorizationAttributes,
+  type AuthorizationDecision,
+  type Authorizer,
+  type Logger,
+  StatusError,
+  type UserInfo,
+} from '@cpkit/core';
+
+/** The group whose members may do anything, whatever RBAC says (as upstream). @category Authorization */
+export const privilegedGroup = 'system:masters';
+
+/**
+ * Allows every request: for development and tests only, never for a server others can reach.
+ * @category Authorization
+ */
+export class AlwaysAllowAuthorizer implements Authorizer {
+  readonly name = 'AlwaysAllow';
+  async authorize(): Promise<AuthorizationDecision> {
+    return { decision: 'Allow', reason: '' };
+  }
+}
+
+/**
+ * Allows members of `system:masters` everything, ahead of RBAC, as upstream does, so administrators
+ * keep access even if the cluster-admin binding is deleted; `NoOpinion` for everyone else.
+ * @category Authorization
+ */
+export class PrivilegedGroupAuthorizer implements Authorizer {
+  readonly name = 'PrivilegedGroup';
+  async authorize(attributes: AuthorizationAttributes): Promise<AuthorizationDecision> {
+    return attributes.user.groups.includes(privilegedGroup)
+      ? { decision: 'Allow', reason: `member of ${privilegedGroup}` }
+      : { decision: 'NoOpinion', reason: '' };
+  }
+}
+
+/**
+ * Upstream's wording of a denial, e.g. `User "bob" cannot list resource "pods" in API group "" in
+ * the namespace "default"` (or `at the cluster scope`, or `cannot get path "/metrics"`).
+ * @category Authorization
+ */
+export function forbiddenMessage(attributes: AuthorizationAttributes): string {
+  const who = `User ${JSON.stringify(attributes.user.username)}`;
+  if (!attributes.resourceRequest) {
+    return `${who} cannot ${attributes.verb} path ${JSON.stringify(attributes.path)}`;
+  }
+  const resource = attributes.subresource
+    ? `${attributes.resource}/${attributes.subresource}`
+    : attributes.resource;
+  const scope = attributes.namespace
+    ? `in the namespace ${JSON.stringify(attributes.namespace)}`
+    : 'at the cluster scope';
+  return `${who} cannot ${attributes.verb} resource ${JSON.stringify(resource)} in API group ${JSON.stringify(attributes.apiGroup)} ${scope}`;
+}
+
+/**
+ * The `Forbidden` (403) StatusError upstream sends: `pods is forbidden: <message>`, `pods "web" is
+ * forbidden: ...` with a name, `deployments.apps ...` outside the core group, `forbidden: ...` for
+ * paths; the authorizers' reason, when any, follows after a colon.
+ * @category Authorization
+ */
+export function forbiddenError(attributes: AuthorizationAttributes, reason: string): StatusError {
+  const detail = reason ? `${forbiddenMessage(attributes)}: ${reason}` : forbiddenMessage(attributes);
+  const qualified = attributes.resource
+    ? attributes.apiGroup
+      ? `${attributes.resource}.${attributes.apiGroup}`
+      : attributes.resource
+    : '';
+  let message: string;
+  if (!qualified) message = `forbidden: ${detail}`;
+  else if (!attributes.name) message = `${qualified} is forbidden: ${detail}`;
+  else message = `${qualified} ${JSON.stringify(attributes.name)} is forbidden: ${detail}`;
+  return new StatusError(
+    'Forbidden',
+    message,
+    {
+      ...(attributes.name ? { name: attributes.name } : {}),
+      ...(attributes.apiGroup ? { group: attributes.apiGroup } : {}),
+      ...(attributes.resource ? { kind: attributes.resource } : {}),
+    },
+    403,
+  );
+}
+
+/**
+ * Asks each {@link Authorizer} in order: the first `Allow` or `Deny` decides; an authorizer that
+ * fails counts as `NoOpinion` (logged); when all have no opinion the request is denied.
+ * @category Authorization
+ */
+export class AuthorizationChain {
+  constructor(
+    readonly authorizers: readonly Authorizer[],
+    private readonly logger?: Logger,
+  ) {}
+
+  /** The decision for `attributes` (never rejects). */
+  async decide(attributes: AuthorizationAttributes): Promise<AuthorizationDecision> {
+    const reasons: string[] = [];
+    for (const authorizer of this.authorizers) {
+      let decision: AuthorizationDecision;
+      try {
+        decision = await authorizer.authorize(attributes);
+      } catch (error) {
+        this.logger?.warn(
+          { authorizer: authorizer.name, err: error },
+          'authorizer failed; treated as no opinion',
+        );
+        reasons.push(`${authorizer.name}: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      }
+      if (decision.decision !== 'NoOpinion') return decision;
+      if (decision.reason) reasons.push(decision.reason);
+    }
+    return { decision: 'NoOpinion', reason: reasons.join('\n') };
+  }
+
+  /** Resolves when allowed. @throws StatusError `Forbidden` (403) otherwise. */
+  async authorize(attributes: AuthorizationAttributes): Promise<void> {
+    const { decision, reason } = await this.decide(attributes);
+    if (decision !== 'Allow') throw forbiddenError(attributes, reason);
+  }
+}
+
+/** The parts of a parsed request {@link authorizationAttributes} reads. @category Authorization */
+export interface RequestAttributesSource {
+  isResourceRequest: boolean;
+  path: string;
+  verb: string;
+  group: string;
+  version: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * The attributes of a parsed request (see `parseRequestInfo`). As upstream, a list or watch narrowed
+ * by `fieldSelector=metadata.name=<name>` is authorized as one on that name (`kubectl get pod x -w`).
+ * @category Authorization
+ */
+export function authorizationAttributes(
+  user: UserInfo,
+  info: RequestAttributesSource,
+  query?: URLSearchParams,
+): AuthorizationAttributes {
+  let name = info.name;
+  if (!name && (info.verb === 'list' || info.verb === 'watch') && query) {
+    const match = /(?:^|,)metadata\.name==?([^,]+)(?:,|$)/.exec(query.get('fieldSelector') ?? '');
+    if (match?.[1]) name = match[1];
+  }
+  return {
+    user,
+    verb: info.verb,
+    resourceRequest: info.isResourceRequest,
+    namespace: info.namespace,
+    apiGroup: info.group,
+    apiVersion: info.version,
+    resource: info.resource,
+    subresource: info.subresource,
+    name,
+    path: info.path,
+  };
+}

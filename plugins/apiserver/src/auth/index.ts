@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
+export * from './authentication.js';
+export * from './authorization.js';
+export * from './bootstrap-policy.js';
+export * from './rbac-authorizer.js';
+export * from './rbac-rules.js';
+export * from './server-security.js';
+export * from './service-account-tokens.js';
+export * from './token-file-authenticator.js';
+export * from './x509-authenticator.js';

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+import {
+  type AuthorizationAttributes,
+  type AuthorizationDecision,
+  type Authorizer,
+  type GroupVersionKind,
+  InProcessApiClient,
+  type Logger,
+  type Registry,
+  type Runnable,
+  SharedInformer,
+  type SharedInformerFactory,
+} from '@cpkit/core';
+import { ensureBootstrapPolicy } from './bootstrap-policy.js';
+import {
+  aggregatedRules,
+  evaluateRbac,
+  type PolicyRule,
+  type RbacBinding,
+  type RbacPolicy,
+  type RbacRole,
+} from './rbac-rules.js';
+
+const rbacKind = (kind: string): GroupVersionKind => ({
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  kind,
+});
+
+/** Options of an {@link RbacAuthorizer}. @category Authorization */
+export interface RbacAuthorizerOptions {
+  /** Informers to share (the container's factory); default: informers of its own over the registry. */
+  informers?: SharedInformerFactory;
+  /** Create the default roles and bindings at start when missing. Default true. */
+  bootstrap?: boolean;
+  logger?: Logger;
+}
+
+/**
+ * Role-based access control from Roles, ClusterRoles and their bindings, read from informer caches
+ * kept current by a watch (a change to a binding takes effect as soon as its event arrives).
+ *
+ * A {@link Runnable} named `RBAC`: `start` creates the default policy (see
+ * {@link ensureBootstrapPolicy}) and resolves once the caches have synced; the API server depends on
+ * it so no request is judged against an empty cache.
+ * @category Authorization
+ */
+export class RbacAuthorizer implements Authorizer, Runnable {
+  readonly name = 'RBAC';
+  private readonly roles: SharedInformer<RbacRole>;
+  private readonly clusterRoles: SharedInformer<RbacRole>;
+  private readonly roleBindings: SharedInformer<RbacBinding>;
+  private readonly clusterRoleBindings: SharedInformer<RbacBinding>;
+  /** Effective (aggregated) rules per ClusterRole, dropped whenever any ClusterRole changes. */
+  private aggregated = new Map<string, readonly PolicyRule[] | undefined>();
+  private subscription: { unsubscribe(): void } | undefined;
+  /** The policy the caches hold, as {@link evaluateRbac} reads it. */
+  readonly policy: RbacPolicy;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly options: RbacAuthorizerOptions = {},
+  ) {
+    const informer = <T extends RbacRole | RbacBinding>(kind: string): SharedInformer<T> =>
+      options.informers
+        ? options.informers.forKind<T>(rbacKind(kind))
+        : new SharedInformer<T>(new InProcessApiClient(registry), rbacKind(kind), {
+            ...(options.logger ? { logger: options.logger } : {}),
+          });
+    this.roles = informer<RbacRole>('Role');
+    this.clusterRoles = informer<RbacRole>('ClusterRole');
+    this.roleBindings = informer<RbacBinding>('RoleBinding');
+    this.clusterRoleBindings = informer<RbacBinding>('ClusterRoleBinding');
+    this.policy = {
+      clusterRoleBindings: () => this.clusterRoleBindings.list(),
+      roleBindings: (namespace) => this.roleBindings.list(namespace),
+      roleRules: (namespace, name) => this.roles.get(`${namespace}/${name}`)?.rules,
+      clusterRoleRules: (name) => {
+        if (this.aggregated.has(name)) return this.aggregated.get(name);
+        const role = this.clusterRoles.get(name);
+        const rules = role ? aggregatedRules(role, this.clusterRoles.list()) : undefined;
+        this.aggregated.set(name, rules);
+        return rules;
+      },
+    };
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.options.bootstrap ?? true) await ensureBootstrapPolicy(this.registry, this.options.logger);
+    this.subscription = this.clusterRoles.events$.subscribe(() => {
+      this.aggregated = new Map();
+    });
+    signal.addEventListener('abort', () => this.subscription?.unsubscribe(), { once: true });
+    await Promise.all(
+      [this.roles, this.clusterRoles, this.roleBindings, this.clusterRoleBindings].map((i) =>
+        i.start(signal),
+      ),
+    );
+  }
+
+  async stopped(): Promise<void> {
+    await Promise.all(
+      [this.roles, this.clusterRoles, this.roleBindings, this.clusterRoleBindings].map((i) => i.stopped()),
+    );
+  }
+
+  async authorize(attributes: AuthorizationAttributes): Promise<AuthorizationDecision> {
+    return evaluateRbac(this.policy, attributes);
+  }
+}

@@ -43,5 +43,6 @@ export * from './leader-election/index.js';
 export * from './observability/index.js';
 export * from './registry/index.js';
 export * from './scheduling/index.js';
+export * from './services/index.js';
 export * from './store/store-arguments.js';
 export * from './workqueue/index.js';

@@ -5,6 +5,7 @@ import { ApiClient } from '../contracts/api-client.js';
 import { Runnable } from '../contracts/runnable.js';
 import { isStatusError } from '../errors/status-error.js';
 import { Logger } from '../observability/logger.js';
+import { KubernetesService } from '../services/kubernetes-service.js';
 
 /**
  * The namespaces every Kubernetes cluster has; the upstream API server creates them at start-up.
@@ -52,12 +53,15 @@ export class SystemNamespaces implements Runnable {
 }
 
 /**
- * Contributes {@link SystemNamespaces} as a Runnable (needs an `ApiClient`).
+ * Contributes {@link SystemNamespaces} as a Runnable (needs an `ApiClient`), and {@link
+ * KubernetesService} after it (the `kubernetes` Service in `default`, when a `ServiceAllocator` is bound).
  * @category Bootstrap
  */
 export function systemNamespacesModule(): ContainerModule {
   return new ContainerModule((bind) => {
     bind(SystemNamespaces).toSelf().inSingletonScope();
     bind(Runnable).toService(SystemNamespaces);
+    bind(KubernetesService).toSelf().inSingletonScope();
+    bind(Runnable).toService(KubernetesService);
   });
 }

@@ -5,6 +5,11 @@ import { DefaultScheme, type KindDefinition, Scheme } from '../api/scheme.js';
 import { Clock } from '../clock/clock.js';
 import { AdmissionPlugin } from '../contracts/admission-plugin.js';
 import { Store } from '../contracts/store.js';
+import {
+  type ServiceAllocationOptions,
+  ServiceAllocator,
+  StoreServiceAllocator,
+} from '../services/service-allocator.js';
 import { Registry, RegistryHook, RegistryOptions, StoreRegistry } from './registry.js';
 
 /** Options of {@link registryModule}. @category Registry */
@@ -13,6 +18,12 @@ export interface RegistryModuleOptions extends RegistryOptions {
   builtinKinds?: boolean;
   /** Further kinds to register, after the built-in ones (your own resource kinds). */
   kinds?: KindDefinition[];
+  /**
+   * Service ClusterIP and NodePort allocation (a {@link StoreServiceAllocator}, bound as
+   * `ServiceAllocator` and used as a registry hook), with these ranges; `false` leaves Services as
+   * written. Default: enabled with upstream's ranges (`10.96.0.0/12`, `30000-32767`).
+   */
+  serviceAllocation?: ServiceAllocationOptions | false;
 }
 
 /**
@@ -21,14 +32,29 @@ export interface RegistryModuleOptions extends RegistryOptions {
  * - `Registry` → one {@link StoreRegistry} on the bound Store, Scheme and (when bound) Clock and
  *   `RegistryOptions` (the options passed here take precedence). Its admission chain is the built-in
  *   NamespaceLifecycle followed by every plugin multi-bound under `AdmissionPlugin`, in binding
- *   order; its hooks are every {@link RegistryHook} bound (none is required).
+ *   order; its hooks are every {@link RegistryHook} bound (none is required);
+ * - `ServiceAllocator` → a {@link StoreServiceAllocator} (also a `RegistryHook`) unless
+ *   `serviceAllocation: false`.
  *
  * Pair it with `inProcessApiClientModule()` to give components an in-process ApiClient.
  * @category Registry
  */
 export function registryModule(options: RegistryModuleOptions = {}): ContainerModule {
-  const { builtinKinds = true, kinds = [], ...registryOptions } = options;
+  const { builtinKinds = true, kinds = [], serviceAllocation = {}, ...registryOptions } = options;
   return new ContainerModule((bind) => {
+    if (serviceAllocation !== false) {
+      bind<StoreServiceAllocator>(ServiceAllocator)
+        .toDynamicValue(
+          (context) =>
+            new StoreServiceAllocator(
+              context.container.get<Store>(Store),
+              serviceAllocation,
+              context.container.isBound(Clock) ? context.container.get<Clock>(Clock) : undefined,
+            ),
+        )
+        .inSingletonScope();
+      bind(RegistryHook).toService(ServiceAllocator);
+    }
     bind<Scheme>(Scheme)
       .toDynamicValue(() => {
         const scheme = new DefaultScheme();

@@ -20,7 +20,7 @@ import {
   type ServerSecurityOptions,
 } from '../auth/server-security.js';
 import { ApiHandler } from './api-handler.js';
-import { ApiFilterChain, type ApiServerLimits } from './filters/index.js';
+import { ApiFilterChain, type ApiServerLimits, authorizeFilterRequest } from './filters/index.js';
 
 /**
  * Options of an {@link HttpApiServer}. The security settings ({@link ServerSecurityOptions}) default
@@ -65,6 +65,7 @@ export class HttpApiServer implements ApiServer, Runnable {
       scheme: options.scheme,
       metrics: options.metrics,
       logger: options.logger,
+      authorizeMetrics: (req) => authorizeFilterRequest(this.security, req),
     });
   }
 

@@ -38,6 +38,11 @@ export interface ApiFilterChainOptions extends ApiServerLimits {
   /** Where the request metrics go and what `/metrics` serves. Default: a private registry. */
   metrics?: MetricsRegistry;
   logger?: Logger;
+  /**
+   * Authenticates and authorizes `/metrics` scrapes (which the chain answers itself); throws a
+   * StatusError to refuse. Default: open.
+   */
+  authorizeMetrics?: (req: IncomingMessage) => Promise<void>;
 }
 
 /** A request handler that never rejects (every failure is a reply), such as `ApiHandler.handle`. */
@@ -170,7 +175,7 @@ export class ApiFilterChain {
     });
     try {
       if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
-        void this.serveMetrics(res);
+        void this.serveMetrics(req, res);
         return;
       }
       const timeoutMs = this.requestTimeout(req, longRunning);
@@ -244,8 +249,9 @@ export class ApiFilterChain {
     return this.timeoutMs > 0 ? this.timeoutMs : undefined;
   }
 
-  private async serveMetrics(res: ServerResponse): Promise<void> {
+  private async serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      await this.options.authorizeMetrics?.(req);
       const text = await this.metrics.registry.metrics();
       res.writeHead(200, {
         'Content-Type': this.metrics.registry.contentType,

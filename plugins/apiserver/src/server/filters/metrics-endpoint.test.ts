@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // /metrics of a real HttpApiServer: upstream names and labels, bounded labels for unknown resources,
 // and the rest of the process's metrics from the same MetricsRegistry.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MetricsRegistry } from '@cpkit/core';
 import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
 import { openEmbeddedStore } from '@cpkit/store-embedded';
@@ -10,17 +13,27 @@ import { apiServerModule, HttpApiServer } from '../http-api-server.js';
 
 let cp: TestControlPlane;
 let base: string;
+let dir: string;
+const admin = { Authorization: 'Bearer admin-token' };
 
 beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cpkit-metrics-'));
+  const tokenFile = join(dir, 'tokens.csv');
+  await writeFile(tokenFile, 'admin-token,admin,1,"system:masters"\nnobody-token,nobody,2\n');
   cp = await startTestControlPlane({
     store: await openEmbeddedStore(),
-    modules: [apiServerModule({ port: 0 })],
+    modules: [apiServerModule({ port: 0, tls: false, tokenFile, dataDir: join(dir, 'data') })],
   });
   base = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address()?.url ?? '';
 });
 afterAll(async () => {
   await cp?.stop();
+  await rm(dir, { recursive: true, force: true });
 });
+
+/** fetch as the administrator. */
+const get = (url: string, init: RequestInit = {}): Promise<Response> =>
+  fetch(url, { ...init, headers: { ...admin, ...(init.headers as Record<string, string>) } });
 
 interface Sample {
   name: string;
@@ -50,7 +63,7 @@ function value(samples: Sample[], name: string, labels: Record<string, string>):
 }
 
 async function scrape(): Promise<{ contentType: string; samples: Sample[]; text: string }> {
-  const response = await fetch(`${base}/metrics`);
+  const response = await get(`${base}/metrics`);
   expect(response.status).toBe(200);
   const text = await response.text();
   return { contentType: response.headers.get('content-type') ?? '', samples: parseSamples(text), text };
@@ -62,22 +75,22 @@ const common = { group: '', version: 'v1', resource: 'configmaps', subresource: 
 describe('/metrics', () => {
   it('counts requests with upstream verbs, scopes and codes, and times them in upstream buckets', async () => {
     const create = (name: string) =>
-      fetch(`${base}${cmPath}`, {
+      get(`${base}${cmPath}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ metadata: { name }, data: { a: '1' } }),
       });
     expect((await create('m1')).status).toBe(201);
     expect((await create('m1')).status).toBe(409);
-    expect((await fetch(`${base}${cmPath}/m1`)).status).toBe(200);
-    expect((await fetch(`${base}/api/v1/configmaps`)).status).toBe(200);
-    const apply = await fetch(`${base}${cmPath}/m2?fieldManager=test`, {
+    expect((await get(`${base}${cmPath}/m1`)).status).toBe(200);
+    expect((await get(`${base}/api/v1/configmaps`)).status).toBe(200);
+    const apply = await get(`${base}${cmPath}/m2?fieldManager=test`, {
       method: 'PATCH',
       headers: { 'Content-Type': 'application/apply-patch+yaml' },
       body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m2\n',
     });
     expect(apply.status).toBe(201);
-    const watch = await fetch(`${base}${cmPath}?watch=true&timeoutSeconds=1`);
+    const watch = await get(`${base}${cmPath}?watch=true&timeoutSeconds=1`);
     const watchBody = watch.text();
     // While the watch is open it shows as a long-running request.
     let samples = (await scrape()).samples;
@@ -129,11 +142,11 @@ describe('/metrics', () => {
       '/api/v1/namespaces/default/nonsense-1',
       '/api/v1/x2/y',
     ]) {
-      expect((await fetch(`${base}${junk}`)).status).toBe(404);
+      expect((await get(`${base}${junk}`)).status).toBe(404);
     }
-    expect((await fetch(`${base}${cmPath}/m1/bogus`)).status).toBe(404);
+    expect((await get(`${base}${cmPath}/m1/bogus`)).status).toBe(404);
     // A method outside the API's set is one `other` verb.
-    expect((await fetch(`${base}${cmPath}`, { method: 'PROPFIND' })).status).toBe(405);
+    expect((await get(`${base}${cmPath}`, { method: 'PROPFIND' })).status).toBe(405);
     const { samples, text } = await scrape();
     expect(text).not.toContain('evil.example');
     expect(text).not.toContain('nonsense-1');
@@ -164,5 +177,17 @@ describe('/metrics', () => {
     const { samples } = await scrape();
     expect(value(samples, 'workqueue_adds_total', { name: 'deployments' })).toBe(3);
     registry.removeSingleMetric('workqueue_adds_total');
+  });
+});
+
+describe('/metrics access', () => {
+  it('needs credentials (401) and the right to get /metrics (403), as every other path', async () => {
+    const anonymous = await fetch(`${base}/metrics`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    const nobody = await fetch(`${base}/metrics`, { headers: { Authorization: 'Bearer nobody-token' } });
+    expect(nobody.status).toBe(403);
+    expect(await nobody.json()).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
+    expect((await get(`${base}/metrics`)).status).toBe(200);
   });
 });

@@ -36,7 +36,11 @@ async function startInstance(name: string): Promise<HttpApiClient> {
   return client;
 }
 
-function watchInto(client: HttpApiClient, resourceVersion: string, events: string[]): Subscription {
+function watchInto(
+  client: HttpApiClient,
+  resourceVersion: string | undefined,
+  events: string[],
+): Subscription {
   const subscription = client
     .watch<ConfigMap>('ConfigMap', { namespace: 'shared', resourceVersion })
     .subscribe({

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // End to end with the REAL kubectl (Debian package `kubectl`, whose /usr/bin/kubectl dispatches to
-// kubectl 1.32 because the server reports v1.32.4) against the API server over plain HTTP on
-// loopback, on the in-process registry and the embedded store. No authentication yet: over http://
-// kubectl sends no credentials anyway.
+// kubectl 1.32 because the server reports v1.32.4) against the API server over HTTPS on loopback,
+// on the in-process registry and the embedded store. kubectl uses the admin kubeconfig the server
+// writes (client certificate in system:masters); the auth cases add token users and RBAC.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiServerModule, HttpApiServer } from '@cpkit/apiserver';
@@ -25,11 +26,21 @@ let cp: TestControlPlane;
 let dir: string;
 let kubeconfig: string;
 
+let tokenFile: string;
+let caCertPem: string;
+let cacheCount = 0;
+
 function kubectl(...args: string[]): Promise<Result> {
+  return kubectlAs(kubeconfig, ...args);
+}
+
+/** kubectl with another kubeconfig (and a fresh cache directory, as every run). */
+function kubectlAs(config: string, ...args: string[]): Promise<Result> {
+  const cacheDir = join(dir, `cache-${++cacheCount}`);
   return new Promise((resolve) => {
     execFile(
       kubectlPath,
-      ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), '--request-timeout=20s', ...args],
+      ['--kubeconfig', config, '--cache-dir', cacheDir, '--request-timeout=20s', ...args],
       { timeout: 30_000, env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
@@ -56,43 +67,58 @@ beforeAll(async () => {
     );
   }
   dir = await mkdtemp(join(tmpdir(), 'cpkit-kubectl-'));
+  tokenFile = join(dir, 'tokens.csv');
+  await writeFile(tokenFile, 'bob-secret-token,bob,1001,"developers,testers"\n', { mode: 0o600 });
   cp = await startTestControlPlane({
     store: await openEmbeddedStore(),
-    modules: [apiServerModule({ port: 0 })],
+    modules: [
+      apiServerModule({
+        port: 0,
+        dataDir: join(dir, 'apiserver'),
+        kubeconfigPath: join(dir, 'kubeconfig'),
+        tokenFile,
+      }),
+    ],
   });
-  const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
-  if (!address) throw new Error('the API server did not report its address');
-  kubeconfig = join(dir, 'kubeconfig');
-  await writeFile(
-    kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      '- name: cpkit',
-      '  cluster:',
-      `    server: ${address.url}`,
-      'contexts:',
-      '- name: cpkit',
-      '  context:',
-      '    cluster: cpkit',
-      '    user: admin',
-      '    namespace: default',
-      'current-context: cpkit',
-      'users:',
-      '- name: admin',
-      '  user: {}',
-      '',
-    ].join('\n'),
-  );
+  const server = cp.controlPlane.get<HttpApiServer>(HttpApiServer);
+  const address = server.address();
+  if (!address?.url.startsWith('https://') || !server.kubeconfigPath || !server.pki) {
+    throw new Error('the API server did not report an https address, its kubeconfig and its PKI');
+  }
+  kubeconfig = server.kubeconfigPath;
+  caCertPem = server.pki.caCertPem;
 });
+
+/** A kubeconfig for the same server with a bearer token (or no credentials at all). */
+async function tokenKubeconfig(name: string, token?: string): Promise<string> {
+  const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
+  const path = join(dir, `${name}.kubeconfig`);
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'cpkit',
+        cluster: {
+          server: address?.url,
+          'certificate-authority-data': Buffer.from(caCertPem).toString('base64'),
+        },
+      },
+    ],
+    users: [{ name, user: token ? { token } : {} }],
+    contexts: [{ name, context: { cluster: 'cpkit', user: name } }],
+    'current-context': name,
+  };
+  await writeFile(path, JSON.stringify(config), { mode: 0o600 });
+  return path;
+}
 
 afterAll(async () => {
   await cp?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('real kubectl 1.32 against the plain-HTTP API server', () => {
+describe('real kubectl 1.32 against the HTTPS API server', () => {
   it('kubectl version reports the server as v1.32.4', async () => {
     const out = await ok('version');
     expect(out).toMatch(/Client Version: v1\.32\./);
@@ -147,9 +173,12 @@ describe('real kubectl 1.32 against the plain-HTTP API server', () => {
     expect(gone.stderr).toContain('namespaces "doomed" not found');
   });
 
-  it('kubectl auth can-i and auth whoami (protobuf reviews; no authorization yet, so always yes)', async () => {
+  it('kubectl auth whoami shows the admin of the written kubeconfig; auth can-i says yes', async () => {
+    const whoami = await ok('auth', 'whoami');
+    expect(whoami).toMatch(/Username\s+kubernetes-admin/);
+    expect(whoami).toMatch(/Groups\s+\[system:masters system:authenticated\]/);
     expect((await ok('auth', 'can-i', 'create', 'deployments', '-n', 'default')).trim()).toBe('yes');
-    expect(await ok('auth', 'whoami')).toMatch(/Username\s+system:anonymous/);
+    expect((await ok('auth', 'can-i', 'get', '/metrics')).trim()).toBe('yes');
   });
 
   it('kubectl api-resources lists the served kinds from aggregated discovery', async () => {
@@ -271,5 +300,128 @@ spec:
     const missing = await kubectl('get', 'cm', 'x');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('Error from server (NotFound): configmaps "x" not found');
+  });
+});
+
+describe('authentication and RBAC with the real kubectl', () => {
+  async function applyManifest(name: string, yaml: string): Promise<void> {
+    const path = join(dir, name);
+    await writeFile(path, yaml);
+    await ok('apply', '-f', path);
+  }
+
+  it('a token-file user bound to a Role can list pods in its namespace only', async () => {
+    await ok('create', 'namespace', 'team');
+    await ok('create', 'namespace', 'other');
+    await ok('run', 'web', '--image=nginx:1.27', '-n', 'team');
+    // kubectl create role|rolebinding send protobuf bodies; apply sends JSON.
+    await applyManifest(
+      'bob-rbac.yaml',
+      `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader, namespace: team}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: bob-reads-pods, namespace: team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}
+`,
+    );
+    const bob = await tokenKubeconfig('bob', 'bob-secret-token');
+
+    const whoami = await kubectlAs(bob, 'auth', 'whoami');
+    expect(whoami.stdout).toMatch(/Username\s+bob/);
+    expect(whoami.stdout).toMatch(/UID\s+1001/);
+    expect(whoami.stdout).toMatch(/Groups\s+\[developers testers system:authenticated\]/);
+
+    const canList = await kubectlAs(bob, 'auth', 'can-i', 'list', 'pods', '-n', 'team');
+    expect([canList.code, canList.stdout.trim()]).toEqual([0, 'yes']);
+    const canListOther = await kubectlAs(bob, 'auth', 'can-i', 'list', 'pods', '-n', 'other');
+    expect([canListOther.code, canListOther.stdout.trim()]).toEqual([1, 'no']);
+    const canDelete = await kubectlAs(bob, 'auth', 'can-i', 'delete', 'pods', '-n', 'team');
+    expect([canDelete.code, canDelete.stdout.trim()]).toEqual([1, 'no']);
+
+    const allowed = await kubectlAs(bob, 'get', 'pods', '-n', 'team', '-o', 'name');
+    expect([allowed.code, allowed.stdout.trim()]).toEqual([0, 'pod/web']);
+    const denied = await kubectlAs(bob, 'get', 'pods', '-n', 'other');
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain(
+      'Error from server (Forbidden): pods is forbidden: User "bob" cannot list resource "pods" in API group "" in the namespace "other"',
+    );
+    const deleteDenied = await kubectlAs(bob, 'delete', 'pod', 'web', '-n', 'team');
+    expect(deleteDenied.stderr).toContain(
+      'pods "web" is forbidden: User "bob" cannot delete resource "pods" in API group "" in the namespace "team"',
+    );
+    expect(await ok('get', 'pod', 'web', '-n', 'team', '-o', 'name')).toBe('pod/web\n');
+  });
+
+  it('no credentials and unknown tokens get 401 Unauthorized', async () => {
+    // kubectl itself prompts for a user name when a kubeconfig has no credentials, so the bare
+    // request goes through node:https (trusting the CA, presenting nothing).
+    const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
+    const bare = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest(`${address?.url}/api/v1/namespaces/default/pods`, { ca: caCertPem }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(bare.code).toBe(401);
+    expect(JSON.parse(bare.body)).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    const forged = await kubectlAs(await tokenKubeconfig('forged', 'not-a-known-token'), 'get', 'pods');
+    expect(forged.code).toBe(1);
+    expect(forged.stderr).toContain('error: You must be logged in to the server');
+  });
+
+  it('a service-account token works until the ServiceAccount is deleted', async () => {
+    await ok('create', 'namespace', 'robots');
+    await ok('create', 'serviceaccount', 'robot', '-n', 'robots');
+    await applyManifest(
+      'robot-rbac.yaml',
+      `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: robot-views, namespace: robots}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects:
+- {kind: ServiceAccount, name: robot, namespace: robots}
+`,
+    );
+    await ok('create', 'configmap', 'settings', '-n', 'robots', '--from-literal=a=1');
+    const request = join(dir, 'token-request.json');
+    await writeFile(
+      request,
+      JSON.stringify({
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 3600 },
+      }),
+    );
+    const issued = JSON.parse(
+      await ok('create', '--raw', '/api/v1/namespaces/robots/serviceaccounts/robot/token', '-f', request),
+    );
+    expect(issued).toMatchObject({ kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
+    const robot = await tokenKubeconfig('robot', issued.status.token);
+
+    expect((await kubectlAs(robot, 'auth', 'whoami')).stdout).toMatch(
+      /Username\s+system:serviceaccount:robots:robot/,
+    );
+    const read = await kubectlAs(robot, 'get', 'configmaps', '-n', 'robots', '-o', 'name');
+    expect([read.code, read.stdout.trim()]).toEqual([0, 'configmap/settings']);
+    // view may not write.
+    const write = await kubectlAs(robot, 'delete', 'configmap', 'settings', '-n', 'robots');
+    expect(write.stderr).toContain('(Forbidden)');
+
+    await ok('delete', 'serviceaccount', 'robot', '-n', 'robots');
+    const revoked = await kubectlAs(robot, 'get', 'configmaps', '-n', 'robots');
+    expect(revoked.code).toBe(1);
+    expect(revoked.stderr).toContain('error: You must be logged in to the server');
   });
 });

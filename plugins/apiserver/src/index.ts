@@ -8,3 +8,4 @@ export * from './certificates/index.js';
 export * from './patch/index.js';
 export * from './printing/index.js';
 export * from './server/index.js';
+export * from './auth/index.js';

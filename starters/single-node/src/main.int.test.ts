@@ -145,6 +145,23 @@ describe('single-node starter', () => {
       'namespace/kube-public',
       'namespace/kube-system',
     ]);
+    // HTTPS, and the kubeconfig's client certificate is the administrator.
+    expect(String(written.server)).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(first.lines.some((l) => l.msg === `API server listening on ${String(written.server)}`)).toBe(true);
+    const whoami = await execFileAsync(
+      'kubectl',
+      [
+        '--kubeconfig',
+        String(written.kubeconfig),
+        '--cache-dir',
+        join(dataDir, 'kubectl-cache-2'),
+        'auth',
+        'whoami',
+      ],
+      { timeout: 60_000 },
+    );
+    expect(whoami.stdout).toMatch(/Username\s+kubernetes-admin/);
+    expect(whoami.stdout).toMatch(/Groups\s+\[system:masters system:authenticated\]/);
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
     expect(first.lines.map((l) => l.msg)).toEqual(

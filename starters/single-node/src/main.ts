@@ -22,7 +22,6 @@ import {
 } from '@cpkit/core';
 import { schedulerModule } from '@cpkit/scheduler';
 import pretty from 'pino-pretty';
-import { kubeconfigWriterModule } from './kubeconfig-writer.js';
 import { parseSingleNodeOptions } from './options.js';
 import { openChosenStore } from './store-choice.js';
 
@@ -70,8 +69,15 @@ try {
         identity: `${hostname()}_${randomUUID()}`,
         dependsOn: ['system-namespaces'],
       }),
-      apiServerModule({ host: options.apiHost, port: options.apiPort }), // Kubernetes REST API (kubectl)
-      kubeconfigWriterModule(options.kubeconfigPath), // a kubeconfig for that API server
+      apiServerModule({
+        host: options.apiHost, //          Kubernetes REST API over HTTPS (kubectl, client libraries)
+        port: options.apiPort,
+        dataDir: options.dataDir, //       <data-dir>/pki: CA, serving certificate, service-account key
+        kubeconfigPath: options.kubeconfigPath, // admin kubeconfig (client certificate in system:masters)
+        ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}), // static bearer tokens
+        anonymous: options.anonymous, //   off by default: requests without credentials get 401
+        authorization: options.authorizationMode, // RBAC (default) or AlwaysAllow (development only)
+      }),
       schedulerModule(), //                Scheduler: default plugins, one default-scheduler profile (leader only)
     )
     .build();

@@ -13,12 +13,18 @@ export interface SingleNodeOptions {
   logLevel: string;
   /** `pretty` for people at a terminal, `json` (one object per line) for log collectors. */
   logFormat: 'pretty' | 'json';
-  /** Address the API server listens on (plain HTTP; keep it on loopback). */
+  /** Address the API server listens on (HTTPS). */
   apiHost: string;
   /** Port of the API server; 0 picks a free one. */
   apiPort: number;
-  /** Where the kubeconfig for the API server is written. */
+  /** Where the admin kubeconfig for the API server is written. */
   kubeconfigPath: string;
+  /** A static token file (`token,user,uid,"group1,group2"`), if any. */
+  tokenFile?: string;
+  /** Serve requests without credentials as `system:anonymous`. */
+  anonymous: boolean;
+  /** `RBAC`, or `AlwaysAllow` for development. */
+  authorizationMode: 'RBAC' | 'AlwaysAllow';
   /** Milliseconds to wait for parts to stop after SIGTERM/SIGINT. */
   shutdownGracePeriodMs: number;
 }
@@ -67,7 +73,7 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
         .choices(['pretty', 'json']),
     )
     .addOption(
-      new Option('--api-host <host>', 'address the API server listens on (plain HTTP: keep it on loopback)')
+      new Option('--api-host <host>', 'address the API server listens on (HTTPS)')
         .env('CPKIT_API_HOST')
         .default('127.0.0.1'),
     )
@@ -75,12 +81,31 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
       new Option('--api-port <port>', 'API server port (0 picks a free one)')
         .env('CPKIT_API_PORT')
         .argParser(port)
-        .default(8080),
+        .default(6443),
     )
     .addOption(
-      new Option('--kubeconfig <path>', 'where to write the kubeconfig (default: <data-dir>/kubeconfig)').env(
-        'CPKIT_KUBECONFIG',
-      ),
+      new Option(
+        '--kubeconfig <path>',
+        'where to write the admin kubeconfig (default: <data-dir>/kubeconfig)',
+      ).env('CPKIT_KUBECONFIG'),
+    )
+    .addOption(
+      new Option(
+        '--token-auth-file <path>',
+        'static bearer tokens, one CSV line each: token,user,uid,"group1,group2"',
+      ).env('CPKIT_TOKEN_AUTH_FILE'),
+    )
+    .addOption(
+      new Option('--anonymous-auth', 'serve requests without credentials as system:anonymous').default(false),
+    )
+    .addOption(
+      new Option(
+        '--authorization-mode <mode>',
+        'RBAC, or AlwaysAllow (development only: everyone may do anything)',
+      )
+        .env('CPKIT_AUTHORIZATION_MODE')
+        .choices(['RBAC', 'AlwaysAllow'])
+        .default('RBAC'),
     )
     .addOption(
       new Option('--shutdown-grace-period <seconds>', 'how long parts get to stop on SIGTERM/SIGINT')
@@ -97,6 +122,9 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
     apiHost: string;
     apiPort: number;
     kubeconfig?: string;
+    tokenAuthFile?: string;
+    anonymousAuth: boolean;
+    authorizationMode: 'RBAC' | 'AlwaysAllow';
     shutdownGracePeriod: number;
   }>();
   const dataDir = resolve(parsed.dataDir);
@@ -106,6 +134,9 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
     apiHost: parsed.apiHost,
     apiPort: parsed.apiPort,
     kubeconfigPath: resolve(parsed.kubeconfig ?? `${dataDir}/kubeconfig`),
+    ...(parsed.tokenAuthFile ? { tokenFile: resolve(parsed.tokenAuthFile) } : {}),
+    anonymous: parsed.anonymousAuth,
+    authorizationMode: parsed.authorizationMode,
     inMemory: parsed.inMemory,
     logLevel: parsed.logLevel,
     logFormat: parsed.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),

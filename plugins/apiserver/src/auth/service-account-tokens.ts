@@ -26,8 +26,8 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 
 /** The issuer upstream clusters use by default. @category Authentication */
 export const defaultServiceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
-/** Lifetime of a requested token when the request names none (as upstream: one hour). */
-const defaultExpirationSeconds = 3600;
+/** Lifetime of a requested token when the request names none (as upstream: one hour). @category Authentication */
+export const defaultTokenExpirationSeconds = 3600;
 /** Upstream rejects shorter TokenRequests. */
 const minExpirationSeconds = 600;
 const maxExpirationSeconds = 2 ** 32;
@@ -105,7 +105,7 @@ export class ServiceAccountTokens implements Authenticator {
     serviceAccount: { namespace: string; name: string; uid: string },
     request: { audiences?: readonly string[]; expirationSeconds?: number; now?: Date } = {},
   ): Promise<IssuedToken> {
-    const expirationSeconds = request.expirationSeconds ?? defaultExpirationSeconds;
+    const expirationSeconds = request.expirationSeconds ?? defaultTokenExpirationSeconds;
     if (
       !Number.isInteger(expirationSeconds) ||
       expirationSeconds < minExpirationSeconds ||

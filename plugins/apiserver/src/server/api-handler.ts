@@ -17,7 +17,7 @@ import jsonMergePatch from 'json-merge-patch';
 import { parse as parseYaml } from 'yaml';
 import { type AuthenticationChain, anonymousUser } from '../auth/authentication.js';
 import { type AuthorizationChain, authorizationAttributes } from '../auth/authorization.js';
-import type { ServiceAccountTokens } from '../auth/service-account-tokens.js';
+import { defaultTokenExpirationSeconds, type ServiceAccountTokens } from '../auth/service-account-tokens.js';
 import { patchSchemaFor } from '../patch/patch-schema.js';
 import { strategicMergePatch } from '../patch/strategic-merge-patch.js';
 import { printTable } from '../printing/print-table.js';
@@ -433,6 +433,11 @@ export class ApiHandler {
       expirationSeconds?: unknown;
       boundObjectRef?: unknown;
     };
+    // Tokens bound to a Pod or Secret would need revocation when it goes: refuse rather than issue
+    // a token that outlives what the caller bound it to.
+    if (spec.boundObjectRef !== undefined && spec.boundObjectRef !== null) {
+      throw errors.badRequest('spec.boundObjectRef: bound service-account tokens are not supported yet');
+    }
     if (spec.audiences !== undefined && !Array.isArray(spec.audiences)) {
       throw errors.badRequest('spec.audiences must be a list of strings');
     }
@@ -447,8 +452,7 @@ export class ApiHandler {
         ...(expiration !== undefined ? { expirationSeconds: expiration } : {}),
       },
     );
-    const expirationSeconds =
-      expiration ?? Math.round((Date.parse(issued.expirationTimestamp) - Date.now()) / 1000);
+    const expirationSeconds = expiration ?? defaultTokenExpirationSeconds;
     sendJson(res, 201, {
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenRequest',
@@ -456,7 +460,7 @@ export class ApiHandler {
       spec: {
         audiences: spec.audiences ?? [...tokens.audiences],
         expirationSeconds,
-        boundObjectRef: spec.boundObjectRef ?? null,
+        boundObjectRef: null,
       },
       status: issued,
     });

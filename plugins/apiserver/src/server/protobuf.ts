@@ -201,6 +201,14 @@ const messages: Record<string, Fields> = {
   },
   SelfSubjectAccessReview: { ...meta, spec: msg(2, 'SelfSubjectAccessReviewSpec'), ...ignoredStatus },
   SelfSubjectReview: { ...meta },
+  // authentication.k8s.io/v1 TokenRequest (`kubectl create token`; added with the auth work)
+  BoundObjectReference: { kind: str(1), apiVersion: str(2), name: str(3), uid: str(4) },
+  TokenRequestSpec: {
+    audiences: strs(1),
+    boundObjectRef: msg(3, 'BoundObjectReference'),
+    expirationSeconds: pointer(int64(4)),
+  },
+  TokenRequest: { ...meta, spec: msg(2, 'TokenRequestSpec'), ...ignoredStatus },
 };
 
 const root = protobuf.Root.fromJSON({
@@ -220,6 +228,7 @@ const decodable: Readonly<Record<string, string>> = {
   'batch/v1/CronJob': 'CronJob',
   'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
   'authentication.k8s.io/v1/SelfSubjectReview': 'SelfSubjectReview',
+  'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
 };
 
 /**

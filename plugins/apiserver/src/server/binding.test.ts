@@ -11,7 +11,7 @@ let base: string;
 beforeAll(async () => {
   cp = await startTestControlPlane({
     store: await openEmbeddedStore(),
-    modules: [apiServerModule({ port: 0 })],
+    modules: [apiServerModule({ port: 0, tls: false, anonymous: true, authorization: 'AlwaysAllow' })],
   });
   const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
   if (!address) throw new Error('no address');

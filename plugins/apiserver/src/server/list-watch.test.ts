@@ -15,7 +15,7 @@ beforeAll(async () => {
   store = await openEmbeddedStore({ compactionIntervalMs: 0 });
   cp = await startTestControlPlane({
     store,
-    modules: [apiServerModule({ port: 0 })],
+    modules: [apiServerModule({ port: 0, tls: false, anonymous: true, authorization: 'AlwaysAllow' })],
     registry: { bookmarkIntervalMs: 200 },
   });
   const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();

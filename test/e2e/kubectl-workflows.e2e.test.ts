@@ -206,8 +206,11 @@ spec:
 
     const service = await k.ok('describe', 'service', 'web');
     expect(service).toMatch(/^Type:\s+ClusterIP$/m);
+    // Allocated from the default service CIDR (10.96.0.0/12); .1 belongs to the kubernetes Service.
+    expect(service).toMatch(/^IP:\s+10\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+$/m);
+    expect(service).toMatch(/^IP Families:\s+IPv4$/m);
     expect(service).toMatch(/^TargetPort:\s+80\/TCP$/m);
     expect(service).toMatch(/^Session Affinity:\s+None$/m);
-    expect(emptyFields(service, ['Type', 'TargetPort', 'Session Affinity'])).toEqual([]);
+    expect(emptyFields(service, ['Type', 'IP', 'TargetPort', 'Session Affinity'])).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
-import type { ConfigMap, Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Namespace, Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { Observable, Subscription } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/object.js';
@@ -494,6 +494,35 @@ export function describeApiClientContract(name: string, factory: ApiClientContra
       await expectStatus(() => client.get('ConfigMap', 'held', { namespace: ns }), 'NotFound', 404);
       expect(await watch.seen(2)).toEqual(['MODIFIED held', 'DELETED held']);
       watch.stop();
+    });
+
+    it('changes Namespace spec.finalizers only through the finalize subresource', async () => {
+      const ns = await namespace();
+      const created = await client.get<Namespace>('Namespace', ns);
+      expect(created.spec?.finalizers).toEqual(['kubernetes']);
+      const viaMain = await client.patch<Namespace>('Namespace', ns, 'merge', {
+        metadata: { labels: { touched: 'yes' } },
+        spec: { finalizers: ['example.com/other'] },
+      });
+      expect(viaMain.metadata?.labels?.touched).toBe('yes');
+      expect(viaMain.spec?.finalizers).toEqual(['kubernetes']);
+      const finalized = await client.patch<Namespace>(
+        'Namespace',
+        ns,
+        'merge',
+        { spec: { finalizers: ['kubernetes', 'example.com/other'] } },
+        { subresource: 'finalize' },
+      );
+      expect(finalized.spec?.finalizers).toEqual(['kubernetes', 'example.com/other']);
+      const emptied = await client.patch<Namespace>(
+        'Namespace',
+        ns,
+        'json',
+        [{ op: 'replace', path: '/spec/finalizers', value: [] }],
+        { subresource: 'finalize' },
+      );
+      expect(emptied.spec?.finalizers ?? []).toEqual([]);
+      expect((await client.get<Namespace>('Namespace', ns)).spec?.finalizers ?? []).toEqual([]);
     });
 
     it('does not persist dry runs and reports unknown kinds as NotFound', async () => {

@@ -26,6 +26,8 @@ export const servedSubresourceVerbs: ReadonlyMap<string, readonly string[]> = ne
   ['status', ['get', 'patch', 'update']],
   ['scale', ['get', 'patch', 'update']],
   ['binding', ['create']],
+  // namespaces/finalize: PUT only, as upstream (HttpApiClient applies a finalize patch client-side).
+  ['finalize', ['update']],
 ]);
 
 /** The names of {@link servedSubresourceVerbs}. */

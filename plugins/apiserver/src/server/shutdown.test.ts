@@ -9,7 +9,7 @@ describe('HttpApiServer shutdown', () => {
   it('ends open watch streams, stops listening and forgets its address', async () => {
     const cp = await startTestControlPlane({
       store: await openEmbeddedStore(),
-      modules: [apiServerModule({ port: 0 })],
+      modules: [apiServerModule({ port: 0, tls: false, anonymous: true, authorization: 'AlwaysAllow' })],
     });
     const server = cp.controlPlane.get<HttpApiServer>(HttpApiServer);
     const url = server.address()?.url;

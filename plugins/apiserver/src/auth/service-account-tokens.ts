@@ -89,11 +89,19 @@ export class ServiceAccountTokens implements Authenticator {
   }
 
   /** Loads the signing key, generating and saving it when `dir` has none. Idempotent. */
-  ready(): Promise<SigningKeys> {
-    this.keys ??= loadOrCreateKeys(this.options.dir);
-    this.keys.catch(() => {
-      this.keys = undefined;
-    });
+  async ready(): Promise<void> {
+    await this.signingKeys();
+  }
+
+  private signingKeys(): Promise<SigningKeys> {
+    if (!this.keys) {
+      const loading = loadOrCreateKeys(this.options.dir);
+      // A failed load is retried on the next call rather than remembered.
+      loading.catch(() => {
+        if (this.keys === loading) this.keys = undefined;
+      });
+      this.keys = loading;
+    }
     return this.keys;
   }
 
@@ -139,7 +147,7 @@ export class ServiceAccountTokens implements Authenticator {
         'authentication.k8s.io',
       );
     }
-    const keys = await this.ready();
+    const keys = await this.signingKeys();
     const now = Math.floor((request.now ?? new Date()).getTime() / 1000);
     const exp = now + expirationSeconds;
     const token = await new SignJWT({
@@ -170,7 +178,7 @@ export class ServiceAccountTokens implements Authenticator {
       return undefined; // not a JWT: someone else's token
     }
     if (issuer !== this.issuer) return undefined;
-    const keys = await this.ready();
+    const keys = await this.signingKeys();
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, keys.publicKey, {

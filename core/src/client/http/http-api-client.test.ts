@@ -213,13 +213,11 @@ describe('HttpApiClient watch', () => {
     const api = client({ server: url });
     const events: WatchEvent[] = [];
     const error = await new Promise<unknown>((resolve) => {
-      api
-        .watch('Pod', { namespace: 'ns', resourceVersion: '5', allowWatchBookmarks: true })
-        .subscribe({
-          next: (event) => events.push(event),
-          error: resolve,
-          complete: () => resolve('completed'),
-        });
+      api.watch('Pod', { namespace: 'ns', resourceVersion: '5', allowWatchBookmarks: true }).subscribe({
+        next: (event) => events.push(event),
+        error: resolve,
+        complete: () => resolve('completed'),
+      });
     });
     expect(events.map((event) => [event.type, event.object.metadata?.resourceVersion])).toEqual([
       ['ADDED', '6'],

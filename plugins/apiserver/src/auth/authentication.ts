@@ -19,6 +19,8 @@ export const anonymousUser: Readonly<UserInfo> = Object.freeze({
   groups: ['system:unauthenticated'],
 });
 
+const certificateBySocket = new WeakMap<object, ClientCertificateInfo>();
+
 function asArray(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
@@ -32,14 +34,19 @@ function asArray(value: string | string[] | undefined): string[] {
 function verifiedClientCertificate(req: IncomingMessage): ClientCertificateInfo | undefined {
   const socket = req.socket as Partial<TLSSocket>;
   if (!socket.authorized || typeof socket.getPeerCertificate !== 'function') return undefined;
+  // The certificate cannot change on a connection: decode it once per keep-alive connection.
+  const cached = certificateBySocket.get(req.socket);
+  if (cached) return cached;
   const peer = socket.getPeerCertificate();
   if (!peer || !peer.subject) return undefined;
   const cn = asArray(peer.subject.CN)[0];
-  return {
+  const info: ClientCertificateInfo = {
     ...(cn ? { commonName: cn } : {}),
     organizations: asArray(peer.subject.O),
     ...(peer.fingerprint256 ? { fingerprint256: peer.fingerprint256 } : {}),
   };
+  certificateBySocket.set(req.socket, info);
+  return info;
 }
 
 /**

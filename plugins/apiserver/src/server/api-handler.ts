@@ -371,9 +371,14 @@ export class ApiHandler {
       // Authentication, then authorization, before anything is read or written (as upstream's filters).
       const user = (await this.options.authentication?.authenticate(req)) ?? anonymousCaller();
       info.user = user;
-      await this.options.authorization?.authorize(
-        authorizationAttributes(user, info, new URL(req.url ?? '/', 'http://localhost').searchParams),
-      );
+      if (this.options.authorization) {
+        // Only lists and watches read the query (a metadata.name field selector names the object).
+        const query =
+          info.verb === 'list' || info.verb === 'watch'
+            ? new URL(req.url ?? '/', 'http://localhost').searchParams
+            : undefined;
+        await this.options.authorization.authorize(authorizationAttributes(user, info, query));
+      }
       const review = selfReviews[`${info.group}/${info.version}/${info.resource}`];
       if (info.isResourceRequest && review && info.verb === 'create' && !info.name && !info.namespace) {
         const context = { user, authorization: this.options.authorization };

@@ -11,14 +11,64 @@ import {
 /** The group whose members may do anything, whatever RBAC says (as upstream). @category Authorization */
 export const privilegedGroup = 'system:masters';
 
+/** A rule on API resources, as a `SelfSubjectRulesReview` reports it. @category Authorization */
+export interface ResourceRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+}
+
+/** A rule on non-resource URLs, as a `SelfSubjectRulesReview` reports it. @category Authorization */
+export interface NonResourceRule {
+  verbs: string[];
+  nonResourceURLs?: string[];
+}
+
+/** What a user may do in a namespace, as far as an authorizer can enumerate it. @category Authorization */
+export interface SubjectRules {
+  resourceRules: ResourceRule[];
+  nonResourceRules: NonResourceRule[];
+  /** True when some authorizer could not enumerate its rules (the lists may miss permissions). */
+  incomplete: boolean;
+  evaluationError?: string;
+}
+
+/**
+ * An authorizer that can list what a user may do (upstream's `RuleResolver`), for
+ * `SelfSubjectRulesReview` and `kubectl auth can-i --list`.
+ * @category Authorization
+ */
+export interface RuleResolver {
+  /** The rules that apply to `user` in `namespace` (`''`: cluster-wide rules only). */
+  rulesFor(user: UserInfo, namespace: string): SubjectRules;
+}
+
+/** True when `authorizer` also implements {@link RuleResolver}. @category Authorization */
+export function isRuleResolver(authorizer: object): authorizer is RuleResolver {
+  return typeof (authorizer as Partial<RuleResolver>).rulesFor === 'function';
+}
+
+/** Everything, as `*` rules (what AlwaysAllow and `system:masters` hold). */
+function everythingRules(): SubjectRules {
+  return {
+    resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+    nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+    incomplete: false,
+  };
+}
+
 /**
  * Allows every request: for development and tests only, never for a server others can reach.
  * @category Authorization
  */
-export class AlwaysAllowAuthorizer implements Authorizer {
+export class AlwaysAllowAuthorizer implements Authorizer, RuleResolver {
   readonly name = 'AlwaysAllow';
   async authorize(): Promise<AuthorizationDecision> {
     return { decision: 'Allow', reason: '' };
+  }
+  rulesFor(): SubjectRules {
+    return everythingRules();
   }
 }
 
@@ -27,12 +77,17 @@ export class AlwaysAllowAuthorizer implements Authorizer {
  * keep access even if the cluster-admin binding is deleted; `NoOpinion` for everyone else.
  * @category Authorization
  */
-export class PrivilegedGroupAuthorizer implements Authorizer {
+export class PrivilegedGroupAuthorizer implements Authorizer, RuleResolver {
   readonly name = 'PrivilegedGroup';
   async authorize(attributes: AuthorizationAttributes): Promise<AuthorizationDecision> {
     return attributes.user.groups.includes(privilegedGroup)
       ? { decision: 'Allow', reason: `member of ${privilegedGroup}` }
       : { decision: 'NoOpinion', reason: '' };
+  }
+  rulesFor(user: UserInfo): SubjectRules {
+    return user.groups.includes(privilegedGroup)
+      ? everythingRules()
+      : { resourceRules: [], nonResourceRules: [], incomplete: false };
   }
 }
 
@@ -120,6 +175,43 @@ export class AuthorizationChain {
   async authorize(attributes: AuthorizationAttributes): Promise<void> {
     const { decision, reason } = await this.decide(attributes);
     if (decision !== 'Allow') throw forbiddenError(attributes, reason);
+  }
+
+  /**
+   * What `user` may do in `namespace`: the rules of every authorizer that can enumerate them
+   * ({@link RuleResolver}), without duplicates; `incomplete` when any authorizer cannot (as
+   * upstream's union of rule resolvers).
+   */
+  rulesFor(user: UserInfo, namespace: string): SubjectRules {
+    const result: SubjectRules = { resourceRules: [], nonResourceRules: [], incomplete: false };
+    const errors: string[] = [];
+    const seen = new Set<string>();
+    const add = <T extends object>(list: T[], rule: T): void => {
+      const key = JSON.stringify(rule);
+      if (seen.has(key)) return;
+      seen.add(key);
+      list.push(rule);
+    };
+    for (const authorizer of this.authorizers) {
+      if (!isRuleResolver(authorizer)) {
+        result.incomplete = true;
+        continue;
+      }
+      let rules: SubjectRules;
+      try {
+        rules = authorizer.rulesFor(user, namespace);
+      } catch (error) {
+        result.incomplete = true;
+        errors.push(`${authorizer.name}: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      }
+      for (const rule of rules.resourceRules) add(result.resourceRules, rule);
+      for (const rule of rules.nonResourceRules) add(result.nonResourceRules, rule);
+      if (rules.incomplete) result.incomplete = true;
+      if (rules.evaluationError) errors.push(rules.evaluationError);
+    }
+    if (errors.length) result.evaluationError = errors.join('; ');
+    return result;
   }
 }
 

@@ -10,8 +10,11 @@ import {
   type Runnable,
   SharedInformer,
   type SharedInformerFactory,
+  type UserInfo,
 } from '@cpkit/core';
+import type { RuleResolver, SubjectRules } from './authorization.js';
 import { ensureBootstrapPolicy } from './bootstrap-policy.js';
+import { rbacRulesFor } from './rbac-escalation.js';
 import {
   aggregatedRules,
   evaluateRbac,
@@ -45,7 +48,7 @@ export interface RbacAuthorizerOptions {
  * it so no request is judged against an empty cache.
  * @category Authorization
  */
-export class RbacAuthorizer implements Authorizer, Runnable {
+export class RbacAuthorizer implements Authorizer, RuleResolver, Runnable {
   readonly name = 'RBAC';
   private readonly roles: SharedInformer<RbacRole>;
   private readonly clusterRoles: SharedInformer<RbacRole>;
@@ -107,4 +110,32 @@ export class RbacAuthorizer implements Authorizer, Runnable {
   async authorize(attributes: AuthorizationAttributes): Promise<AuthorizationDecision> {
     return evaluateRbac(this.policy, attributes);
   }
+
+  /** The rules the user's ClusterRoleBindings and (in `namespace`) RoleBindings grant, in binding order. */
+  rulesFor(user: UserInfo, namespace: string): SubjectRules {
+    return subjectRulesOf(rbacRulesFor(this.policy, user, namespace));
+  }
+}
+
+/**
+ * Splits RBAC policy rules into the resource and non-resource rules a `SelfSubjectRulesReview`
+ * reports (a rule naming both kinds appears in both lists).
+ * @category Authorization
+ */
+export function subjectRulesOf(rules: readonly PolicyRule[]): SubjectRules {
+  const result: SubjectRules = { resourceRules: [], nonResourceRules: [], incomplete: false };
+  for (const rule of rules) {
+    if (rule.resources?.length) {
+      result.resourceRules.push({
+        verbs: [...rule.verbs],
+        apiGroups: [...(rule.apiGroups ?? [])],
+        resources: [...rule.resources],
+        ...(rule.resourceNames?.length ? { resourceNames: [...rule.resourceNames] } : {}),
+      });
+    }
+    if (rule.nonResourceURLs?.length) {
+      result.nonResourceRules.push({ verbs: [...rule.verbs], nonResourceURLs: [...rule.nonResourceURLs] });
+    }
+  }
+  return result;
 }

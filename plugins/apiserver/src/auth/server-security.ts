@@ -14,6 +14,8 @@ import {
   privilegedGroup,
 } from './authorization.js';
 import { RbacAuthorizer } from './rbac-authorizer.js';
+import type { RbacEscalationCheck } from './rbac-escalation.js';
+import { staticRbacPolicy } from './rbac-rules.js';
 import { ServiceAccountTokens } from './service-account-tokens.js';
 import { TokenFileAuthenticator } from './token-file-authenticator.js';
 import { X509Authenticator } from './x509-authenticator.js';
@@ -50,6 +52,11 @@ export interface ServerSecurityOptions {
    * `kubernetes-admin` in `system:masters`, the CA, and the server's URL.
    */
   kubeconfigPath?: string;
+  /**
+   * The RBAC escalation check the registry runs as an admission plugin; the server attaches its
+   * authorizers and RBAC cache to it on start (`apiServerModule` binds and passes one).
+   */
+  escalationCheck?: RbacEscalationCheck;
 }
 
 /** What {@link prepareServerSecurity} sets up for one run of the server. @category API server */
@@ -81,7 +88,7 @@ export async function prepareServerSecurity(
 ): Promise<ServerSecurity> {
   const temporary = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'cpkit-apiserver-')));
-  const dispose = async (): Promise<void> => {
+  let dispose = async (): Promise<void> => {
     if (temporary) await rm(dataDir, { recursive: true, force: true });
   };
   try {
@@ -126,13 +133,31 @@ export async function prepareServerSecurity(
       }
     }
     const kubeconfigPath = options.kubeconfigPath;
+    const authorization = new AuthorizationChain(authorizers, options.logger);
+    if (options.escalationCheck) {
+      // The user's own rules come from the RBAC cache (ours, or an RbacAuthorizer in a custom chain);
+      // without one, only `escalate`/`bind` permissions (or system:masters) allow grants.
+      const cache = rbac ?? authorizers.find((a): a is RbacAuthorizer => a instanceof RbacAuthorizer);
+      const source = {
+        authorization,
+        policy: cache?.policy ?? staticRbacPolicy([]),
+        registry: options.registry,
+      };
+      options.escalationCheck.attach(source);
+      const check = options.escalationCheck;
+      const previous = dispose;
+      dispose = async () => {
+        check.detach(source);
+        await previous();
+      };
+    }
     return {
       ...(pki ? { pki, tls: { key: pki.servingKeyPem, cert: pki.servingCertPem, ca: pki.caCertPem } } : {}),
       authentication: new AuthenticationChain(authenticators, {
         anonymous: options.anonymous ?? false,
         ...(options.logger ? { logger: options.logger } : {}),
       }),
-      authorization: new AuthorizationChain(authorizers, options.logger),
+      authorization,
       serviceAccountTokens,
       ...(rbac ? { rbac } : {}),
       dataDir,

@@ -15,8 +15,10 @@ import {
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import jsonMergePatch from 'json-merge-patch';
 import { parse as parseYaml } from 'yaml';
+import { accessReviewEndpoint } from '../auth/access-reviews.js';
 import { type AuthenticationChain, anonymousUser } from '../auth/authentication.js';
 import { type AuthorizationChain, authorizationAttributes } from '../auth/authorization.js';
+import { impersonate } from '../auth/impersonation.js';
 import { defaultTokenExpirationSeconds, type ServiceAccountTokens } from '../auth/service-account-tokens.js';
 import { patchSchemaFor } from '../patch/patch-schema.js';
 import { strategicMergePatch } from '../patch/strategic-merge-patch.js';
@@ -165,95 +167,6 @@ function anonymousCaller(): UserInfo {
   return { ...anonymousUser, groups: [...anonymousUser.groups] };
 }
 
-/** What a self review may ask of the handler. */
-interface ReviewContext {
-  user: UserInfo;
-  authorization: AuthorizationChain | undefined;
-}
-
-function reviewString(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
-
-/**
- * `SelfSubjectAccessReview` and `SelfSubjectReview` answer for the caller (so `kubectl auth can-i`
- * and `auth whoami` tell the truth): the access review runs the caller's attributes through the same
- * authorization chain as a real request would.
- */
-const selfReviews: Readonly<Record<string, (body: KubeObject, context: ReviewContext) => Promise<object>>> = {
-  'authorization.k8s.io/v1/selfsubjectaccessreviews': async (body, { user, authorization }) => {
-    const spec = ((body as { spec?: unknown }).spec ?? {}) as Record<
-      string,
-      Record<string, unknown> | undefined
-    >;
-    const resource = spec.resourceAttributes;
-    const nonResource = spec.nonResourceAttributes;
-    if ((resource === undefined) === (nonResource === undefined)) {
-      throw errors.invalid(
-        'SelfSubjectAccessReview',
-        '',
-        [
-          {
-            reason: 'FieldValueRequired',
-            field: 'spec.resourceAttributes',
-            message: 'exactly one of nonResourceAttributes or resourceAttributes must be specified',
-          },
-        ],
-        'authorization.k8s.io',
-      );
-    }
-    const attributes = resource
-      ? authorizationAttributes(user, {
-          isResourceRequest: true,
-          path: '',
-          verb: reviewString(resource.verb),
-          group: reviewString(resource.group),
-          version: reviewString(resource.version),
-          resource: reviewString(resource.resource),
-          subresource: reviewString(resource.subresource),
-          namespace: reviewString(resource.namespace),
-          name: reviewString(resource.name),
-        })
-      : authorizationAttributes(user, {
-          isResourceRequest: false,
-          path: reviewString(nonResource?.path),
-          verb: reviewString(nonResource?.verb),
-          group: '',
-          version: '',
-          resource: '',
-          subresource: '',
-          namespace: '',
-          name: '',
-        });
-    const decision = authorization
-      ? await authorization.decide(attributes)
-      : { decision: 'Allow' as const, reason: 'no authorization is configured' };
-    return {
-      ...body,
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SelfSubjectAccessReview',
-      status: {
-        allowed: decision.decision === 'Allow',
-        ...(decision.decision === 'Deny' ? { denied: true } : {}),
-        ...(decision.reason ? { reason: decision.reason } : {}),
-      },
-    };
-  },
-  'authentication.k8s.io/v1/selfsubjectreviews': async (body, { user }) => ({
-    ...body,
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'SelfSubjectReview',
-    status: {
-      userInfo: {
-        username: user.username,
-        ...(user.uid ? { uid: user.uid } : {}),
-        groups: [...user.groups],
-        ...(user.extra ? { extra: user.extra } : {}),
-      },
-    },
-  }),
-};
-
 interface PatchResult {
   object: KubeObject;
   /** True when server-side apply created the object (the reply is 201). */
@@ -369,7 +282,10 @@ export class ApiHandler {
     try {
       const info = parseRequestInfo(req.method ?? 'GET', req.url ?? '/');
       // Authentication, then authorization, before anything is read or written (as upstream's filters).
-      const user = (await this.options.authentication?.authenticate(req)) ?? anonymousCaller();
+      const authenticated = (await this.options.authentication?.authenticate(req)) ?? anonymousCaller();
+      // Impersonation headers (kubectl --as) are authorized for the real caller, then the request runs
+      // as the impersonated user.
+      const user = await impersonate(req.headersDistinct, authenticated, this.options.authorization);
       info.user = user;
       if (this.options.authorization) {
         // Only lists and watches read the query (a metadata.name field selector names the object).
@@ -379,10 +295,26 @@ export class ApiHandler {
             : undefined;
         await this.options.authorization.authorize(authorizationAttributes(user, info, query));
       }
-      const review = selfReviews[`${info.group}/${info.version}/${info.resource}`];
-      if (info.isResourceRequest && review && info.verb === 'create' && !info.name && !info.namespace) {
-        const context = { user, authorization: this.options.authorization };
-        sendJson(res, 201, await review(await readCreateBody(req), context));
+      const review = info.isResourceRequest
+        ? accessReviewEndpoint(info.group, info.version, info.resource)
+        : undefined;
+      if (
+        review &&
+        info.verb === 'create' &&
+        !info.name &&
+        !info.subresource &&
+        review.namespaced === (info.namespace !== '')
+      ) {
+        const context = {
+          user,
+          namespace: info.namespace,
+          ...(this.options.authorization ? { authorization: this.options.authorization } : {}),
+          ...(this.options.authentication ? { authentication: this.options.authentication } : {}),
+          ...(this.options.serviceAccountTokens
+            ? { audiences: this.options.serviceAccountTokens.audiences }
+            : {}),
+        };
+        sendJson(res, 201, await review.review(await readCreateBody(req), context));
         return;
       }
       if (

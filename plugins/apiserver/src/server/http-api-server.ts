@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
+  AdmissionPlugin,
   ApiServer,
   type ApiServerAddress,
   Authenticator,
@@ -14,6 +15,7 @@ import {
   Runnable,
   Scheme,
 } from '@cpkit/core';
+import { RbacEscalationCheck } from '../auth/rbac-escalation.js';
 import {
   prepareServerSecurity,
   type ServerSecurity,
@@ -181,18 +183,22 @@ export interface ApiServerModuleOptions extends ServerSecurityOptions {
 
 /**
  * Binds an {@link HttpApiServer} as the `ApiServer` and as a `Runnable`, on the container's
- * Registry, Scheme and (when bound) Logger. Authenticators and Authorizers bound in the container
+ * Registry, Scheme and (when bound) Logger, and its {@link RbacEscalationCheck} as an `AdmissionPlugin`. Authenticators and Authorizers bound in the container
  * (multi-bound under the core `Authenticator` / `Authorizer` symbols) replace the defaults, asked in
  * binding order; otherwise the defaults of {@link ServerSecurityOptions} apply.
  * @category API server
  */
 export function apiServerModule(options: ApiServerModuleOptions = {}): ContainerModule {
   return new ContainerModule((bind) => {
+    // RBAC escalation prevention runs in the registry's admission chain; the server attaches to it.
+    const escalationCheck = new RbacEscalationCheck();
+    bind(AdmissionPlugin).toConstantValue(escalationCheck);
     bind(HttpApiServer)
       .toDynamicValue(
         (context) =>
           new HttpApiServer({
             ...options,
+            escalationCheck,
             registry: context.container.get<Registry>(Registry),
             scheme: context.container.get<Scheme>(Scheme),
             logger: context.container.isBound(Logger) ? context.container.get<Logger>(Logger) : undefined,

@@ -209,6 +209,38 @@ const messages: Record<string, Fields> = {
     expirationSeconds: pointer(int64(4)),
   },
   TokenRequest: { ...meta, spec: msg(2, 'TokenRequestSpec'), ...ignoredStatus },
+  // authorization.k8s.io/v1 and authentication.k8s.io/v1 reviews (added with impersonation and the
+  // review APIs): `kubectl auth can-i --list` sends a SelfSubjectRulesReview.
+  ExtraValue: { items: strs(1) },
+  SubjectAccessReviewSpec: {
+    resourceAttributes: msg(1, 'ResourceAttributes'),
+    nonResourceAttributes: msg(2, 'NonResourceAttributes'),
+    user: str(3),
+    groups: strs(4),
+    extra: { id: 5, keyType: 'string', type: 'ExtraValue' },
+    uid: str(6),
+  },
+  SubjectAccessReview: { ...meta, spec: msg(2, 'SubjectAccessReviewSpec'), ...ignoredStatus },
+  LocalSubjectAccessReview: { ...meta, spec: msg(2, 'SubjectAccessReviewSpec'), ...ignoredStatus },
+  SelfSubjectRulesReviewSpec: { namespace: str(1) },
+  SelfSubjectRulesReview: { ...meta, spec: msg(2, 'SelfSubjectRulesReviewSpec'), ...ignoredStatus },
+  TokenReviewSpec: { token: str(1), audiences: strs(2) },
+  TokenReview: { ...meta, spec: msg(2, 'TokenReviewSpec'), ...ignoredStatus },
+  // rbac.authorization.k8s.io/v1 (`kubectl create role|clusterrole|rolebinding|clusterrolebinding`)
+  PolicyRule: {
+    verbs: strs(1),
+    apiGroups: strs(2),
+    resources: strs(3),
+    resourceNames: strs(4),
+    nonResourceURLs: strs(5),
+  },
+  AggregationRule: { clusterRoleSelectors: msgs(1, 'LabelSelector') },
+  Role: { ...meta, rules: msgs(2, 'PolicyRule') },
+  ClusterRole: { ...meta, rules: msgs(2, 'PolicyRule'), aggregationRule: msg(3, 'AggregationRule') },
+  RbacSubject: { kind: str(1), apiGroup: str(2), name: str(3), namespace: str(4) },
+  RoleRef: { apiGroup: str(1), kind: str(2), name: str(3) },
+  RoleBinding: { ...meta, subjects: msgs(2, 'RbacSubject'), roleRef: msg(3, 'RoleRef') },
+  ClusterRoleBinding: { ...meta, subjects: msgs(2, 'RbacSubject'), roleRef: msg(3, 'RoleRef') },
 };
 
 const root = protobuf.Root.fromJSON({
@@ -229,6 +261,14 @@ const decodable: Readonly<Record<string, string>> = {
   'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
   'authentication.k8s.io/v1/SelfSubjectReview': 'SelfSubjectReview',
   'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
+  'authorization.k8s.io/v1/SubjectAccessReview': 'SubjectAccessReview',
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': 'LocalSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'SelfSubjectRulesReview',
+  'authentication.k8s.io/v1/TokenReview': 'TokenReview',
+  'rbac.authorization.k8s.io/v1/Role': 'Role',
+  'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding',
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'ClusterRoleBinding',
 };
 
 /**

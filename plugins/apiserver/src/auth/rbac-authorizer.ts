@@ -139,3 +139,22 @@ export function subjectRulesOf(rules: readonly PolicyRule[]): SubjectRules {
   }
   return result;
 }
+
+/**
+ * RBAC over a given policy (e.g. {@link staticRbacPolicy}): an authorizer and rule resolver for
+ * embedders that keep their policy in code, and for tests. The server's {@link RbacAuthorizer} is
+ * the same evaluation over its informer caches.
+ * @category Authorization
+ */
+export class PolicyRbacAuthorizer implements Authorizer, RuleResolver {
+  readonly name = 'RBAC';
+  constructor(readonly policy: RbacPolicy) {}
+
+  async authorize(attributes: AuthorizationAttributes): Promise<AuthorizationDecision> {
+    return evaluateRbac(this.policy, attributes);
+  }
+
+  rulesFor(user: UserInfo, namespace: string): SubjectRules {
+    return subjectRulesOf(rbacRulesFor(this.policy, user, namespace));
+  }
+}

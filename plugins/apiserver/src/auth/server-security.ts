@@ -13,7 +13,7 @@ import {
   PrivilegedGroupAuthorizer,
   privilegedGroup,
 } from './authorization.js';
-import { RbacAuthorizer } from './rbac-authorizer.js';
+import { PolicyRbacAuthorizer, RbacAuthorizer } from './rbac-authorizer.js';
 import type { RbacEscalationCheck } from './rbac-escalation.js';
 import { staticRbacPolicy } from './rbac-rules.js';
 import { ServiceAccountTokens } from './service-account-tokens.js';
@@ -137,7 +137,12 @@ export async function prepareServerSecurity(
     if (options.escalationCheck) {
       // The user's own rules come from the RBAC cache (ours, or an RbacAuthorizer in a custom chain);
       // without one, only `escalate`/`bind` permissions (or system:masters) allow grants.
-      const cache = rbac ?? authorizers.find((a): a is RbacAuthorizer => a instanceof RbacAuthorizer);
+      const cache =
+        rbac ??
+        authorizers.find(
+          (a): a is RbacAuthorizer | PolicyRbacAuthorizer =>
+            a instanceof RbacAuthorizer || a instanceof PolicyRbacAuthorizer,
+        );
       const source = {
         authorization,
         policy: cache?.policy ?? staticRbacPolicy([]),

@@ -15,6 +15,14 @@ import {
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import jsonMergePatch from 'json-merge-patch';
 import { parse as parseYaml } from 'yaml';
+import {
+  applyConfiguration,
+  checkAppliedMetadata,
+  type FieldManagerContext,
+  fieldManagerContext,
+  recordUpdate,
+} from '../apply/index.js';
+import { defaultFieldManager } from '../apply/manager-name.js';
 import { accessReviewEndpoint } from '../auth/access-reviews.js';
 import { type AuthenticationChain, anonymousUser } from '../auth/authentication.js';
 import { type AuthorizationChain, authorizationAttributes } from '../auth/authorization.js';
@@ -253,12 +261,87 @@ function validateFields(
   addWarnings(request.res, fieldValidationOutcome(request.mode, problems, decoding));
 }
 
+/** The field manager a write is recorded under in managedFields (the query's, else from the User-Agent). */
+function managerOf(req: IncomingMessage, query: URLSearchParams): string {
+  return defaultFieldManager(query.get('fieldManager'), req.headers['user-agent']);
+}
+
+/** True for a Conflict StatusError (a lost optimistic-concurrency race). */
+function isConflict(error: unknown): boolean {
+  return error instanceof StatusError && error.reason === 'Conflict';
+}
+
+/**
+ * Applies a JSON or merge patch to a copy of `current` as the registry will, so the change can be
+ * recorded in managedFields before the registry applies it; undefined when it does not apply (the
+ * registry then reports why).
+ */
+function patchedLocally(current: KubeObject, type: 'json' | 'merge', patch: unknown): KubeObject | undefined {
+  try {
+    const copy = structuredClone(current);
+    const result =
+      type === 'merge'
+        ? jsonMergePatch.apply(copy, structuredClone(patch))
+        : jsonPatch.applyPatch(copy, structuredClone(patch) as Operation[], true, true).newDocument;
+    return typeof result === 'object' && result !== null && !Array.isArray(result)
+      ? (result as KubeObject)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The patch plus what the handler adds: the managedFields to store and, unless the patch names one,
+ * the resourceVersion it was computed against (so a concurrent write makes the caller retry).
+ */
+function withRecordedFields(
+  type: 'json' | 'merge',
+  patch: unknown,
+  managedFields: unknown,
+  resourceVersion: string | undefined,
+  patchedHasManagedFields: boolean,
+): { patch: unknown; pinned: boolean } {
+  if (type === 'merge') {
+    const body = patch as Record<string, unknown>;
+    const metadata = (
+      typeof body.metadata === 'object' && body.metadata !== null ? body.metadata : {}
+    ) as Record<string, unknown>;
+    const pinned = metadata.resourceVersion === undefined && resourceVersion !== undefined;
+    return {
+      patch: {
+        ...body,
+        metadata: {
+          ...metadata,
+          managedFields: managedFields ?? null,
+          ...(pinned ? { resourceVersion } : {}),
+        },
+      },
+      pinned,
+    };
+  }
+  const operations = [...(patch as Operation[])];
+  const pinned =
+    resourceVersion !== undefined && !operations.some((op) => op.path === '/metadata/resourceVersion');
+  // `add` replaces an existing member; with nothing to record, an existing list is removed.
+  if (managedFields !== undefined) {
+    operations.push({ op: 'add', path: '/metadata/managedFields', value: managedFields });
+  } else if (patchedHasManagedFields) {
+    operations.push({ op: 'remove', path: '/metadata/managedFields' });
+  }
+  if (pinned) operations.push({ op: 'add', path: '/metadata/resourceVersion', value: resourceVersion });
+  return { patch: operations, pinned };
+}
+
 /** dryRun and fieldManager from the query, and the authenticated user (for admission). */
 function writeOptions(
   query: URLSearchParams,
   info: RequestInfo,
 ): { dryRun?: 'All'[]; fieldManager?: string; user?: UserInfo } {
   const fieldManager = query.get('fieldManager') ?? undefined;
+  if (fieldManager !== undefined && fieldManager.length > 128) {
+    throw errors.badRequest('fieldManager: Too long: may not be more than 128 bytes');
+  }
   return {
     ...dryRunParam(query),
     ...(fieldManager ? { fieldManager } : {}),
@@ -524,6 +607,7 @@ export class ApiHandler {
         const object = await readCreateBody(req);
         validateFields(req, gvk, object, 'decode');
         this.checkNamespace(object, namespace, kind);
+        recordUpdate(kind, undefined, object, fieldManagerContext(kind, managerOf(req, query)));
         const created = await registry.create(object, { kind: gvk, namespace, ...writeOptions(query, info) });
         reply(201, created);
         return;
@@ -541,12 +625,14 @@ export class ApiHandler {
           );
         }
         metadata.name = info.name;
-        const updated = await registry.update(object, {
-          kind: gvk,
-          namespace,
-          ...(info.subresource ? { subresource: info.subresource } : {}),
-          ...writeOptions(query, info),
-        });
+        const updated = info.subresource
+          ? await registry.update(object, {
+              kind: gvk,
+              namespace,
+              subresource: info.subresource,
+              ...writeOptions(query, info),
+            })
+          : await this.updateRecordingFields(object, kind, gvk, namespace, query, info, req);
         reply(200, updated);
         return;
       }
@@ -674,12 +760,32 @@ export class ApiHandler {
     const subresource = info.subresource ? { subresource: info.subresource } : {};
     const { registry } = this.options;
     if (type !== 'strategic') {
-      const object = await registry.patch(gvk, info.name, type, patch, {
-        namespace,
-        ...subresource,
-        ...writeOptions(query, info),
-      });
-      return { object };
+      const patchOptions = { namespace, ...subresource, ...writeOptions(query, info) };
+      // Subresource writes keep the stored metadata (the registry's rule), so only main-resource
+      // patches can record their manager.
+      if (info.subresource)
+        return { object: await registry.patch(gvk, info.name, type, patch, patchOptions) };
+      const fields = fieldManagerContext(kind, managerOf(req, query));
+      for (let attempt = 0; ; attempt++) {
+        const current = await registry.get(gvk, info.name, { namespace });
+        const patched = patchedLocally(current, type, patch);
+        if (!patched) return { object: await registry.patch(gvk, info.name, type, patch, patchOptions) };
+        const hadManagedFields = patched.metadata?.managedFields !== undefined;
+        recordUpdate(kind, current, patched, fields);
+        const recorded = withRecordedFields(
+          type,
+          patch,
+          patched.metadata?.managedFields,
+          current.metadata?.resourceVersion,
+          hadManagedFields,
+        );
+        try {
+          return { object: await registry.patch(gvk, info.name, type, recorded.patch, patchOptions) };
+        } catch (error) {
+          // Only a conflict on the resourceVersion we pinned is ours to retry.
+          if (!isConflict(error) || !recorded.pinned || attempt >= strategicConflictRetries) throw error;
+        }
+      }
     }
     asObject(patch, 'patch');
     const schema = patchSchemaFor(kind.group, kind.kind);
@@ -693,6 +799,8 @@ export class ApiHandler {
       metadata.resourceVersion = current.metadata?.resourceVersion;
       metadata.name = info.name;
       if (namespace) metadata.namespace = namespace;
+      if (!info.subresource)
+        recordUpdate(kind, current, patched, fieldManagerContext(kind, managerOf(req, query)));
       try {
         const object = await registry.update(patched, {
           kind: gvk,
@@ -713,9 +821,41 @@ export class ApiHandler {
   }
 
   /**
-   * Server-side apply, simplified: creates the object when it is missing (201), else merges the
-   * applied configuration into it with strategic-merge semantics. There is no field ownership yet
-   * (no managedFields, no conflicts, fields dropped from the configuration are not removed).
+   * `PUT` of the main resource: records the writer in managedFields against the stored object. A
+   * body without a resourceVersion is pinned to the one the fields were computed against and
+   * retried when another write wins meanwhile; one with a resourceVersion keeps its precondition.
+   */
+  private async updateRecordingFields(
+    object: KubeObject,
+    kind: RegisteredKind,
+    gvk: GroupVersionKind,
+    namespace: string | undefined,
+    query: URLSearchParams,
+    info: RequestInfo,
+    req: IncomingMessage,
+  ): Promise<KubeObject> {
+    const { registry } = this.options;
+    const fields = fieldManagerContext(kind, managerOf(req, query));
+    const requested = object.metadata?.resourceVersion;
+    for (let attempt = 0; ; attempt++) {
+      const current = await registry.get(gvk, info.name, { namespace });
+      const next = attempt === 0 ? object : structuredClone(object);
+      recordUpdate(kind, current, next, fields);
+      const metadata = next.metadata as Record<string, unknown>;
+      if (!requested) metadata.resourceVersion = current.metadata?.resourceVersion;
+      try {
+        return await registry.update(next, { kind: gvk, namespace, ...writeOptions(query, info) });
+      } catch (error) {
+        if (!isConflict(error) || requested || attempt >= strategicConflictRetries) throw error;
+      }
+    }
+  }
+
+  /**
+   * Server-side apply (`application/apply-patch+yaml`): the configuration's fields become the
+   * manager's, it is merged into the stored object (or creates it: 201), fields the manager applied
+   * before and dropped now are removed unless someone else owns them, and a change to a field
+   * another manager owns is a 409 listing the conflicts unless `force=true`. See `src/apply`.
    */
   private async apply(
     req: IncomingMessage,
@@ -726,8 +866,13 @@ export class ApiHandler {
     body: Buffer,
   ): Promise<PatchResult> {
     if (info.subresource) throw errors.methodNotAllowed(`apply is not supported on subresources yet`);
-    if (!query.get('fieldManager')) {
+    const manager = query.get('fieldManager');
+    if (!manager) {
       throw errors.badRequest('fieldManager: Required value: is required for apply requests');
+    }
+    const forceParam = query.get('force');
+    if (forceParam !== null && forceParam !== 'true' && forceParam !== 'false') {
+      throw errors.badRequest(`force: invalid value ${JSON.stringify(forceParam)}: must be true or false`);
     }
     let parsed: unknown;
     try {
@@ -751,43 +896,54 @@ export class ApiHandler {
       );
     }
     metadata.name = info.name;
+    checkAppliedMetadata(applied);
     const kind = this.options.scheme.resolve(gvk);
     this.checkNamespace(applied, namespace, kind);
+    const requestedVersion =
+      typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
+    const fields: FieldManagerContext & { force: boolean } = {
+      ...fieldManagerContext(kind, manager),
+      force: forceParam === 'true',
+    };
     const { registry } = this.options;
     for (let attempt = 0; ; attempt++) {
-      let current: KubeObject;
+      let current: KubeObject | undefined;
       try {
         current = await registry.get(gvk, info.name, { namespace });
       } catch (error) {
         if (!(error instanceof StatusError && error.reason === 'NotFound')) throw error;
+      }
+      const result = applyConfiguration(current, applied, fields);
+      if (!current) {
         try {
-          const created = await registry.create(applied, {
+          const created = await registry.create(result.object, {
             kind: gvk,
             namespace,
             ...writeOptions(query, info),
           });
           return { object: created, created: true };
         } catch (createError) {
-          // Someone created it meanwhile: merge into theirs instead.
+          // Someone created it meanwhile: apply onto theirs instead.
           if (!(createError instanceof StatusError && createError.reason === 'AlreadyExists'))
             throw createError;
           continue;
         }
       }
-      const merged = asObject(
-        strategicMergePatch(current, applied, patchSchemaFor(kind.group, kind.kind)),
-        'applied',
-      );
-      (merged.metadata as Record<string, unknown>).resourceVersion = current.metadata?.resourceVersion;
+      // The configuration's resourceVersion, when it has one, is a precondition (as upstream).
+      const resourceVersion = requestedVersion ?? current.metadata?.resourceVersion;
+      if (!result.changed && resourceVersion === current.metadata?.resourceVersion)
+        return { object: current };
+      (result.object.metadata as Record<string, unknown>).resourceVersion = resourceVersion;
       try {
         return {
-          object: await registry.update(merged, { kind: gvk, namespace, ...writeOptions(query, info) }),
+          object: await registry.update(result.object, {
+            kind: gvk,
+            namespace,
+            ...writeOptions(query, info),
+          }),
         };
       } catch (error) {
-        if (
-          !(error instanceof StatusError && error.reason === 'Conflict') ||
-          attempt >= strategicConflictRetries
-        ) {
+        if (!isConflict(error) || requestedVersion !== undefined || attempt >= strategicConflictRetries) {
           throw error;
         }
       }
@@ -857,6 +1013,9 @@ export class ApiHandler {
       const scale = scaleOf(current);
       const written = change(structuredClone(scale));
       const updated = applyScale(current, written);
+      // Upstream records scale writes as an Update of the main object with subresource `scale`.
+      const scaled = this.options.scheme.resolve(gvk);
+      recordUpdate(scaled, current, updated, fieldManagerContext(scaled, managerOf(req, query), 'scale'));
       try {
         const result = await registry.update(updated, { kind: gvk, namespace, ...writeOptions(query, info) });
         sendJson(res, 200, scaleOf(result));

@@ -9,3 +9,4 @@ export * from './patch/index.js';
 export * from './printing/index.js';
 export * from './server/index.js';
 export * from './auth/index.js';
+export * from './apply/index.js';

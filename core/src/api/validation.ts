@@ -250,6 +250,10 @@ export function validateLabels(
 ): StatusCause[] {
   const causes: StatusCause[] = [];
   if (!labels) return causes;
+  if (typeof labels !== 'object' || Array.isArray(labels)) {
+    causes.push(fieldCauses.invalid(path, labels, 'must be a map of string keys to string values'));
+    return causes;
+  }
   for (const [key, value] of Object.entries(labels)) {
     for (const problem of isQualifiedName(key)) causes.push(fieldCauses.invalid(path, key, problem));
     if (typeof value !== 'string') {
@@ -272,6 +276,10 @@ export function validateAnnotations(
 ): StatusCause[] {
   const causes: StatusCause[] = [];
   if (!annotations) return causes;
+  if (typeof annotations !== 'object' || Array.isArray(annotations)) {
+    causes.push(fieldCauses.invalid(path, annotations, 'must be a map of string keys to string values'));
+    return causes;
+  }
   let totalBytes = 0;
   for (const [key, value] of Object.entries(annotations)) {
     // Upstream accepts upper case anywhere in annotation keys, prefix included, hence the lower-casing.

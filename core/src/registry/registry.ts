@@ -750,6 +750,10 @@ export class StoreRegistry implements Registry {
       (current) => {
         const patched = apply(current);
         if (!isPlainObject(patched)) throw errors.badRequest('the patched document is not a JSON object');
+        const { metadata } = patched as { metadata?: unknown };
+        if (metadata !== undefined && !isPlainObject(metadata)) {
+          throw errors.badRequest("the patched object's metadata must be a JSON object");
+        }
         return patched as UnstructuredObject;
       },
       { user: options.user, options },

@@ -118,11 +118,21 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const tooLarge = (): void => {
+      reject(new StatusError('RequestEntityTooLarge', 'the request body is too large', undefined, 413));
+      // Drain the rest instead of destroying the socket, so the client reads the 413 rather than a reset.
+      chunks.length = 0;
+      req.removeAllListeners('data');
+      req.resume();
+    };
+    if (Number(req.headers['content-length']) > maxBodyBytes) {
+      tooLarge();
+      return;
+    }
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBodyBytes) {
-        reject(new StatusError('RequestEntityTooLarge', 'the request body is too large', undefined, 413));
-        req.destroy();
+        tooLarge();
         return;
       }
       chunks.push(chunk);
@@ -132,10 +142,13 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJson(body: Buffer, what: string): unknown {
   if (body.length === 0) throw errors.badRequest(`the ${what} body is empty`);
   try {
-    return JSON.parse(body.toString('utf8'));
+    // fatal: bytes that are not UTF-8 are refused, not silently turned into U+FFFD.
+    return JSON.parse(utf8.decode(body));
   } catch (error) {
     throw errors.badRequest(`the ${what} body is not valid JSON: ${(error as Error).message}`);
   }
@@ -144,6 +157,14 @@ function parseJson(body: Buffer, what: string): unknown {
 function asObject(value: unknown, what: string): KubeObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw errors.badRequest(`the ${what} body must be a JSON object`);
+  }
+  const metadata = (value as { metadata?: unknown }).metadata;
+  if (
+    metadata !== undefined &&
+    metadata !== null &&
+    (typeof metadata !== 'object' || Array.isArray(metadata))
+  ) {
+    throw errors.badRequest(`the ${what} body's metadata must be an object`);
   }
   return value as KubeObject;
 }
@@ -565,6 +586,14 @@ export class ApiHandler {
     if (info.subresource && !servedSubresourceVerbs.get(info.subresource)?.includes(info.verb)) {
       throw errors.methodNotAllowed(`${info.verb} is not supported on ${kind.resource}/${info.subresource}`);
     }
+    if (info.verb === 'create' && info.name && !info.subresource) {
+      throw errors.methodNotAllowed(
+        `POST is not supported on a named ${kind.singular}: create at the collection`,
+      );
+    }
+    if ((info.verb === 'update' || info.verb === 'patch') && !info.name) {
+      throw errors.methodNotAllowed(`${req.method} is not supported on the ${kind.resource} collection`);
+    }
     if (kind.namespaced && !namespace && ['get', 'create', 'update', 'patch', 'delete'].includes(info.verb)) {
       throw errors.badRequest(`the namespace of the ${kind.resource} must be given in the URL`);
     }
@@ -679,6 +708,21 @@ export class ApiHandler {
         `resourceVersionMatch: unsupported value ${JSON.stringify(match)}: supported values: Exact, NotOlderThan`,
       );
     }
+    if (match !== undefined && !query.get('resourceVersion')) {
+      // As upstream's ListOptions validation: 422 Invalid, kind ListOptions.
+      throw errors.invalid(
+        'ListOptions',
+        '',
+        [
+          {
+            reason: 'FieldValueForbidden',
+            field: 'resourceVersionMatch',
+            message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
+          },
+        ],
+        'meta.k8s.io',
+      );
+    }
     const options: NonNullable<Parameters<Registry['list']>[1]> = { namespace };
     const labelSelector = query.get('labelSelector');
     const fieldSelector = query.get('fieldSelector');
@@ -756,6 +800,9 @@ export class ApiHandler {
     const body = await readBody(req);
     if (type === 'apply') return this.apply(req, gvk, info, namespace, query, body);
     const patch = parseJson(body, 'patch');
+    // A merge-style patch may set metadata to an object or null only; anything else is a bad body.
+    if (type !== 'json' && patch !== null && typeof patch === 'object' && !Array.isArray(patch))
+      asObject(patch, 'patch');
     validateFields(req, gvk, patch, type);
     const subresource = info.subresource ? { subresource: info.subresource } : {};
     const { registry } = this.options;
@@ -1041,6 +1088,11 @@ export class ApiHandler {
     const fieldSelector = query.get('fieldSelector');
     const resourceVersion = query.get('resourceVersion');
     const bookmarks = query.get('allowWatchBookmarks');
+    if (bookmarks !== null && !['true', 'false', '1', '0', ''].includes(bookmarks)) {
+      throw errors.badRequest(
+        `allowWatchBookmarks: invalid value ${JSON.stringify(bookmarks)}: must be a boolean`,
+      );
+    }
     const events = this.options.registry.watch(gvk, {
       namespace,
       ...(labelSelector ? { labelSelector } : {}),

@@ -22,7 +22,12 @@ import {
   type ServerSecurityOptions,
 } from '../auth/server-security.js';
 import { ApiHandler } from './api-handler.js';
-import { ApiFilterChain, type ApiServerLimits, authorizeFilterRequest } from './filters/index.js';
+import {
+  ApiFilterChain,
+  type ApiServerLimits,
+  answerClientError,
+  authorizeFilterRequest,
+} from './filters/index.js';
 
 /**
  * Options of an {@link HttpApiServer}. The security settings ({@link ServerSecurityOptions}) default
@@ -118,6 +123,7 @@ export class HttpApiServer implements ApiServer, Runnable {
         )
       : createServer(this.filters.listener);
     this.server = server;
+    server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port ?? 0, host, () => {

@@ -59,6 +59,11 @@ function isWatch(query: URLSearchParams): boolean {
  * @category API server
  */
 export function parseRequestInfo(method: string, rawUrl: string): RequestInfo {
+  // Checked on the raw path: URL parsing would resolve `..` (also `%2e%2e`) before we saw it.
+  const rawPath = rawUrl.split('?', 1)[0] ?? '';
+  if (rawPath.split('/').some((part) => /^(?:\.|%2e){1,2}$/i.test(part))) {
+    throw errors.badRequest(`invalid path ${JSON.stringify(rawPath)}: a path segment may not be "." or ".."`);
+  }
   const url = new URL(rawUrl, 'http://localhost');
   const path = url.pathname;
   const segments = path.split('/').slice(1);
@@ -85,6 +90,13 @@ export function parseRequestInfo(method: string, rawUrl: string): RequestInfo {
   }
   if (decoded.some((part) => part === '')) {
     throw errors.badRequest(`invalid path ${JSON.stringify(path)}: empty segment`);
+  }
+  // As upstream's path-segment name rules: no `.`/`..` (traversal) and no `/` or `%` once decoded.
+  const unsafe = decoded.find((part) => part === '.' || part === '..' || /[/%]/.test(part));
+  if (unsafe !== undefined) {
+    throw errors.badRequest(
+      `invalid path ${JSON.stringify(path)}: a path segment may not be "." or ".." nor contain "/" or "%": ${JSON.stringify(unsafe)}`,
+    );
   }
   let namespace = '';
   // `namespaces/<ns>/<resource>...` scopes a namespaced resource; `namespaces/<ns>` alone (or with a

@@ -34,8 +34,11 @@ const { values: flags } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
+    // Run only some measurements (repeatable): creates, gets, lists, watch, memory. For profiling.
+    only: { type: 'string', multiple: true },
   },
 });
+const runs = (phase: string): boolean => !flags.only || flags.only.includes(phase);
 
 const scale = flags.quick ? 0.1 : 1;
 const counts = {
@@ -147,7 +150,7 @@ await createNamespace('bench');
 await createNamespace('list');
 await createNamespace('watch');
 await createNamespace('bulk');
-// A short warm-up so JIT and TLS sessions do not count.
+// A short warm-up so JIT and TLS sessions do not count (and GETs have pods to read).
 check(
   await run({
     kind: 'creates',
@@ -159,147 +162,157 @@ check(
   }),
   'warm-up',
 );
-const creates = await run({
-  kind: 'creates',
-  target: apiTarget,
-  namespace: 'bench',
-  prefix: 'pod',
-  count: counts.creates,
-  concurrency: counts.concurrency,
-});
-check(creates, 'creates');
-const createRate = creates.count / creates.seconds;
-const ceiling = await run({
-  kind: 'creates',
-  target: bareTarget,
-  namespace: 'bench',
-  prefix: 'pod',
-  count: counts.creates,
-  concurrency: counts.concurrency,
-});
-check(ceiling, 'ceiling');
-const ceilingRate = ceiling.count / ceiling.seconds;
-rows.push({
-  name: `pod creates, ${counts.concurrency} clients`,
-  value: `${formatCount(createRate)}/s`,
-  target: '≥ 5,000/s',
-  detail: `p50 ${ms(percentile(creates.latenciesMs, 50))}, p99 ${ms(percentile(creates.latenciesMs, 99))} (≤ 50 ms)`,
-});
-rows.push({
-  name: 'ceiling: bare HTTPS echo of the same bodies',
-  value: `${formatCount(ceilingRate)}/s`,
-  target: '',
-  detail: `creates are ${(createRate / ceilingRate).toFixed(2)} of it; echo p99 ${ms(percentile(ceiling.latenciesMs, 99))}`,
-});
-results.creates = {
-  perSecond: createRate,
-  p50Ms: percentile(creates.latenciesMs, 50),
-  p99Ms: percentile(creates.latenciesMs, 99),
-  ceilingPerSecond: ceilingRate,
-  fractionOfCeiling: createRate / ceilingRate,
-};
-
-// 2. GETs of those pods.
-const names = Array.from({ length: Math.min(counts.creates, 10_000) }, (_, i) => `pod-${i}`);
-const gets = await run({
-  kind: 'gets',
-  target: apiTarget,
-  namespace: 'bench',
-  names,
-  count: counts.gets,
-  concurrency: counts.concurrency,
-});
-check(gets, 'gets');
-const getRate = gets.count / gets.seconds;
-rows.push({
-  name: `pod GETs, ${counts.concurrency} clients`,
-  value: `${formatCount(getRate)}/s`,
-  target: '≥ 15,000/s',
-  detail: `p99 ${ms(percentile(gets.latenciesMs, 99))}`,
-});
-results.gets = { perSecond: getRate, p99Ms: percentile(gets.latenciesMs, 99) };
-
-// 3. LIST of 10,000 pods, as JSON and as a Table.
-check(
-  await run({
+if (runs('creates')) {
+  const creates = await run({
     kind: 'creates',
     target: apiTarget,
-    namespace: 'list',
-    prefix: 'listed',
-    count: counts.listPods,
+    namespace: 'bench',
+    prefix: 'pod',
+    count: counts.creates,
     concurrency: counts.concurrency,
-  }),
-  'list fill',
-);
-const tableAccept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
-for (const [label, accept] of [
-  ['JSON', 'application/json'],
-  ['Table', tableAccept],
-] as const) {
-  const list = await run({
-    kind: 'lists',
-    target: apiTarget,
-    path: '/api/v1/namespaces/list/pods',
-    accept,
-    repeats: counts.listRepeats,
   });
-  check(list, `list ${label}`);
+  check(creates, 'creates');
+  const createRate = creates.count / creates.seconds;
+  const ceiling = await run({
+    kind: 'creates',
+    target: bareTarget,
+    namespace: 'bench',
+    prefix: 'pod',
+    count: counts.creates,
+    concurrency: counts.concurrency,
+  });
+  check(ceiling, 'ceiling');
+  const ceilingRate = ceiling.count / ceiling.seconds;
   rows.push({
-    name: `LIST 10,000 pods as ${label}`,
-    value: ms(percentile(list.latenciesMs, 50)),
-    target: '≤ 300 ms',
-    detail: `max ${ms(list.latenciesMs.at(-1) ?? 0)} of ${list.count}, ${((list.bytes ?? 0) / 1e6).toFixed(1)} MB`,
+    name: `pod creates, ${counts.concurrency} clients`,
+    value: `${formatCount(createRate)}/s`,
+    target: '≥ 5,000/s',
+    detail: `p50 ${ms(percentile(creates.latenciesMs, 50))}, p99 ${ms(percentile(creates.latenciesMs, 99))} (≤ 50 ms)`,
   });
-  results[`list${label}`] = {
-    medianMs: percentile(list.latenciesMs, 50),
-    maxMs: list.latenciesMs.at(-1),
-    bytes: list.bytes,
+  rows.push({
+    name: 'ceiling: bare HTTPS echo of the same bodies',
+    value: `${formatCount(ceilingRate)}/s`,
+    target: '',
+    detail: `creates are ${(createRate / ceilingRate).toFixed(2)} of it; echo p99 ${ms(percentile(ceiling.latenciesMs, 99))}`,
+  });
+  results.creates = {
+    perSecond: createRate,
+    p50Ms: percentile(creates.latenciesMs, 50),
+    p99Ms: percentile(creates.latenciesMs, 99),
+    ceilingPerSecond: ceilingRate,
+    fractionOfCeiling: createRate / ceilingRate,
   };
 }
 
+// 2. GETs of those pods.
+if (runs('gets')) {
+  const names = Array.from({ length: 2_000 }, (_, i) => `warm-${i}`);
+  const gets = await run({
+    kind: 'gets',
+    target: apiTarget,
+    namespace: 'bench',
+    names,
+    count: counts.gets,
+    concurrency: counts.concurrency,
+  });
+  check(gets, 'gets');
+  const getRate = gets.count / gets.seconds;
+  rows.push({
+    name: `pod GETs, ${counts.concurrency} clients`,
+    value: `${formatCount(getRate)}/s`,
+    target: '≥ 15,000/s',
+    detail: `p99 ${ms(percentile(gets.latenciesMs, 99))}`,
+  });
+  results.gets = { perSecond: getRate, p99Ms: percentile(gets.latenciesMs, 99) };
+}
+
+// 3. LIST of 10,000 pods, as JSON and as a Table.
+if (runs('lists')) {
+  check(
+    await run({
+      kind: 'creates',
+      target: apiTarget,
+      namespace: 'list',
+      prefix: 'listed',
+      count: counts.listPods,
+      concurrency: counts.concurrency,
+    }),
+    'list fill',
+  );
+  const tableAccept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+  for (const [label, accept] of [
+    ['JSON', 'application/json'],
+    ['Table', tableAccept],
+  ] as const) {
+    const list = await run({
+      kind: 'lists',
+      target: apiTarget,
+      path: '/api/v1/namespaces/list/pods',
+      accept,
+      repeats: counts.listRepeats,
+    });
+    check(list, `list ${label}`);
+    rows.push({
+      name: `LIST 10,000 pods as ${label}`,
+      value: ms(percentile(list.latenciesMs, 50)),
+      target: '≤ 300 ms',
+      detail: `max ${ms(list.latenciesMs.at(-1) ?? 0)} of ${list.count}, ${((list.bytes ?? 0) / 1e6).toFixed(1)} MB`,
+    });
+    results[`list${label}`] = {
+      medianMs: percentile(list.latenciesMs, 50),
+      maxMs: list.latenciesMs.at(-1),
+      bytes: list.bytes,
+    };
+  }
+}
+
 // 4. 1,000 watchers, write acknowledged → event received.
-const watch = await run({
-  kind: 'watch',
-  target: apiTarget,
-  namespace: 'watch',
-  watchers: counts.watchers,
-  writes: counts.watchWrites,
-  concurrency: counts.watchConcurrency,
-});
-check(watch, 'watch');
-rows.push({
-  name: `${formatCount(counts.watchers)} pod watchers, ${formatCount(counts.watchWrites)} writes`,
-  value: `p99 ${ms(percentile(watch.latenciesMs, 99))}`,
-  target: '≤ 100 ms',
-  detail: `p50 ${ms(percentile(watch.latenciesMs, 50))}, max ${ms(watch.latenciesMs.at(-1) ?? 0)}; ${formatCount(watch.count)} deliveries`,
-});
-results.watch = {
-  p50Ms: percentile(watch.latenciesMs, 50),
-  p99Ms: percentile(watch.latenciesMs, 99),
-  maxMs: watch.latenciesMs.at(-1),
-  deliveries: watch.count,
-};
+if (runs('watch')) {
+  const watch = await run({
+    kind: 'watch',
+    target: apiTarget,
+    namespace: 'watch',
+    watchers: counts.watchers,
+    writes: counts.watchWrites,
+    concurrency: counts.watchConcurrency,
+  });
+  check(watch, 'watch');
+  rows.push({
+    name: `${formatCount(counts.watchers)} pod watchers, ${formatCount(counts.watchWrites)} writes`,
+    value: `p99 ${ms(percentile(watch.latenciesMs, 99))}`,
+    target: '≤ 100 ms',
+    detail: `p50 ${ms(percentile(watch.latenciesMs, 50))}, max ${ms(watch.latenciesMs.at(-1) ?? 0)}; ${formatCount(watch.count)} deliveries`,
+  });
+  results.watch = {
+    p50Ms: percentile(watch.latenciesMs, 50),
+    p99Ms: percentile(watch.latenciesMs, 99),
+    maxMs: watch.latenciesMs.at(-1),
+    deliveries: watch.count,
+  };
+}
 
 // 5. RSS of this (the server) process with 100,000 pods stored.
-const stored = counts.creates + 2_000 + counts.listPods + counts.watchWrites;
-const bulk = await run({
-  kind: 'creates',
-  target: apiTarget,
-  namespace: 'bulk',
-  prefix: 'bulk',
-  count: Math.max(0, counts.storedPods - stored),
-  concurrency: counts.concurrency,
-});
-check(bulk, 'bulk fill');
-gc();
-const memory = process.memoryUsage();
-rows.push({
-  name: `RSS with ${formatCount(counts.storedPods)} pods stored`,
-  value: `${(memory.rss / 2 ** 20).toFixed(0)} MiB`,
-  target: '(report)',
-  detail: `heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB; fill ran at ${formatCount(bulk.count / Math.max(bulk.seconds, 1e-9))}/s`,
-});
-results.memory = { pods: counts.storedPods, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed };
+if (runs('memory')) {
+  const stored = (await store.list('/registry/core/pods/')).items.length;
+  const bulk = await run({
+    kind: 'creates',
+    target: apiTarget,
+    namespace: 'bulk',
+    prefix: 'bulk',
+    count: Math.max(0, counts.storedPods - stored),
+    concurrency: counts.concurrency,
+  });
+  check(bulk, 'bulk fill');
+  gc();
+  const memory = process.memoryUsage();
+  rows.push({
+    name: `RSS with ${formatCount(counts.storedPods)} pods stored`,
+    value: `${(memory.rss / 2 ** 20).toFixed(0)} MiB`,
+    target: '(report)',
+    detail: `heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB; fill ran at ${formatCount(bulk.count / Math.max(bulk.seconds, 1e-9))}/s`,
+  });
+  results.memory = { pods: counts.storedPods, rssBytes: memory.rss, heapUsedBytes: memory.heapUsed };
+}
 
 // ------------------------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ import type { KubeObject, UserInfo } from '@cpkit/core';
 import { StatusError } from '@cpkit/core';
 import { describe, expect, it } from 'vitest';
 import { AuthorizationChain, PrivilegedGroupAuthorizer } from './authorization.js';
-import { impersonate, impersonationRequestOf } from './impersonation.js';
+import { hasImpersonationHeaders, impersonate, impersonationRequestOf } from './impersonation.js';
 import { PolicyRbacAuthorizer } from './rbac-authorizer.js';
 import { type PolicyRule, staticRbacPolicy } from './rbac-rules.js';
 
@@ -75,6 +75,12 @@ describe('impersonationRequestOf', () => {
       extra: { scopes: ['view', 'edit'], 'example.com/team': ['a'] },
     });
     expect(impersonationRequestOf({ accept: ['*/*'] })).toBeUndefined();
+  });
+
+  it('hasImpersonationHeaders spots any Impersonate-* header', () => {
+    expect(hasImpersonationHeaders({ accept: '*/*', authorization: 'Bearer x' })).toBe(false);
+    expect(hasImpersonationHeaders({ accept: '*/*', 'impersonate-group': 'devs' })).toBe(true);
+    expect(hasImpersonationHeaders({ 'impersonate-extra-scopes': 'x' })).toBe(true);
   });
 
   it('groups, uid or extras without a user are a 400', () => {

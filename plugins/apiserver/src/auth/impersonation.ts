@@ -20,6 +20,16 @@ const serviceAccountPrefix = 'system:serviceaccount:';
 /** Request headers with every value as a list (Node's `req.headersDistinct`). @category Authentication */
 export type DistinctHeaders = Readonly<Record<string, readonly string[] | undefined>>;
 
+/**
+ * True when a request carries any `Impersonate-*` header (a cheap test on Node's parsed headers, so
+ * requests without impersonation skip building the per-value header lists).
+ * @category Authentication
+ */
+export function hasImpersonationHeaders(headers: Readonly<Record<string, unknown>>): boolean {
+  for (const name in headers) if (name.startsWith('impersonate-')) return true;
+  return false;
+}
+
 /** What a request asks to impersonate, read from its headers; undefined when it asks for nothing. @category Authentication */
 export interface ImpersonationRequest {
   username: string;

@@ -26,7 +26,7 @@ import { defaultFieldManager } from '../apply/manager-name.js';
 import { accessReviewEndpoint } from '../auth/access-reviews.js';
 import { type AuthenticationChain, anonymousUser } from '../auth/authentication.js';
 import { type AuthorizationChain, authorizationAttributes } from '../auth/authorization.js';
-import { impersonate } from '../auth/impersonation.js';
+import { hasImpersonationHeaders, impersonate } from '../auth/impersonation.js';
 import { defaultTokenExpirationSeconds, type ServiceAccountTokens } from '../auth/service-account-tokens.js';
 import { patchSchemaFor } from '../patch/patch-schema.js';
 import { strategicMergePatch } from '../patch/strategic-merge-patch.js';
@@ -389,7 +389,9 @@ export class ApiHandler {
       const authenticated = (await this.options.authentication?.authenticate(req)) ?? anonymousCaller();
       // Impersonation headers (kubectl --as) are authorized for the real caller, then the request runs
       // as the impersonated user.
-      const user = await impersonate(req.headersDistinct, authenticated, this.options.authorization);
+      const user = hasImpersonationHeaders(req.headers)
+        ? await impersonate(req.headersDistinct, authenticated, this.options.authorization)
+        : authenticated;
       info.user = user;
       if (this.options.authorization) {
         // Only lists and watches read the query (a metadata.name field selector names the object).

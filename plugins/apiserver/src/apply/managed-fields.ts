@@ -12,7 +12,15 @@
 import { type KubeObject, StatusError } from '@cpkit/core';
 import { FieldSet, pathString } from './field-set.js';
 import type { TypeNode } from './type-tree.js';
-import { type Comparison, compareObjects, fieldSetOf, jsonEqual, mergeObjects, pruneObject } from './walk.js';
+import {
+  type Comparison,
+  compareObjects,
+  createdFieldsV1,
+  fieldSetOf,
+  jsonEqual,
+  mergeObjects,
+  pruneObject,
+} from './walk.js';
 
 /** One `metadata.managedFields` entry, as the API serves it. @category API server */
 export interface ManagedFieldsEntry {
@@ -70,9 +78,18 @@ const strippedLeaves = (() => {
   return set;
 })();
 
-/** Timestamps as metav1.Time serializes them: RFC 3339, whole seconds, UTC. */
+let lastSecond = -1;
+let lastStamp = '';
+
+/** Timestamps as metav1.Time serializes them: RFC 3339, whole seconds, UTC (cached per second). */
 function timestamp(now: Date): string {
-  return `${now.toISOString().slice(0, 19)}Z`;
+  const ms = now.getTime();
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastStamp = `${now.toISOString().slice(0, 19)}Z`;
+  }
+  return lastStamp;
 }
 
 /** True for upstream's reset form: a list holding one empty entry. */
@@ -204,6 +221,7 @@ export function managedFieldsAfterUpdate(
 ): ManagedFieldsEntry[] {
   const subresource = ctx.subresource ?? '';
   const requested = next.metadata?.managedFields as unknown;
+  if (!live && requested === undefined) return createdEntry(next, ctx);
   let managers: Map<string, Manager>;
   if (subresource === '' && isReset(requested)) managers = new Map();
   else {
@@ -239,6 +257,38 @@ export function managedFieldsAfterUpdate(
     });
   }
   return encode(managers);
+}
+
+const skipTop = new Set(['apiVersion', 'kind']);
+const skipTopAndStatus = new Set(['apiVersion', 'kind', 'status']);
+const skipMetadata = new Set(['name', 'namespace', ...serverMetadata]);
+
+/** The one entry of a plain create, built straight into FieldsV1 (the hot path). */
+function createdEntry(next: KubeObject, ctx: FieldManagerContext): ManagedFieldsEntry[] {
+  let fieldsV1: Record<string, unknown>;
+  try {
+    fieldsV1 = createdFieldsV1(
+      next as Record<string, unknown>,
+      ctx.type,
+      ctx.ignoreStatus ? skipTopAndStatus : skipTop,
+      skipMetadata,
+    );
+  } catch {
+    return [];
+  }
+  if (Object.keys(fieldsV1).length === 0) return [];
+  const subresource = ctx.subresource ?? '';
+  return [
+    {
+      manager: ctx.manager,
+      operation: 'Update',
+      apiVersion: ctx.apiVersion,
+      time: timestamp(ctx.now ?? new Date()),
+      fieldsType: 'FieldsV1',
+      fieldsV1,
+      ...(subresource ? { subresource } : {}),
+    },
+  ];
 }
 
 /** One field another manager owns that an apply would change. @category API server */

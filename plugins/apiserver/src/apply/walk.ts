@@ -104,6 +104,7 @@ function indexItems(type: ListType, list: Json[], strict: boolean, where: () => 
  * empty maps, atomic lists and structs), every item of a granular list, and every entry of a map
  * (not the named fields of a struct, which are only prefixes). Throws BadRequest for list items
  * without their keys and for duplicate keys.
+ * @category API server
  */
 export function fieldSetOf(value: Json, type: TypeNode): FieldSet {
   const set = new FieldSet();
@@ -144,7 +145,7 @@ function pathText(path: readonly string[]): string {
     .join('');
 }
 
-/** What changed between two objects, as upstream's `Compare`. */
+/** What changed between two objects, as upstream's `Compare`. @category API server */
 export interface Comparison {
   added: FieldSet;
   modified: FieldSet;
@@ -156,6 +157,7 @@ export interface Comparison {
  * one that goes is removed, one whose value changes is modified; a granular map or list item that
  * appears or goes is added or removed itself too. Struct nodes and required fields are not counted
  * as added: upstream compares against typed zero values, where they already exist.
+ * @category API server
  */
 export function compareObjects(before: Json, after: Json, type: TypeNode): Comparison {
   const out: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
@@ -247,6 +249,7 @@ function compareAt(
  * granular maps merge per key, associative lists per key and sets per value (live items the
  * configuration does not name keep their place, the ones it names follow its order), anything else
  * is replaced by the configuration. A `null` in the configuration removes the field.
+ * @category API server
  */
 export function mergeObjects(live: Json, config: Json, type: TypeNode): Json {
   if (config === undefined) return structuredClone(live);
@@ -336,6 +339,7 @@ function protectedPath(path: readonly string[]): boolean {
  * Removes from `object` (in place) what the applier set last time (`lastSet`) that nobody owns now
  * (`owned`: every manager's set, the applier's new one included): a node goes whole when nothing at
  * or below it is owned, else only its unowned parts do.
+ * @category API server
  */
 export function pruneObject(object: JsonObject, lastSet: FieldSet, owned: FieldSet, type: TypeNode): void {
   pruneAt(object, lastSet, owned, type, []);

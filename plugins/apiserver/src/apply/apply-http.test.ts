@@ -127,6 +127,39 @@ describe('managedFields over HTTP', () => {
     expect(cleared.body.metadata.managedFields).toBeUndefined();
   });
 
+  it('a PUT keeps its resourceVersion precondition; a JSON patch can clear managedFields with [{}]', async () => {
+    const created = await call('POST', `${cms}?fieldManager=creator`, {
+      metadata: { name: 'pre' },
+      data: { a: '1' },
+    });
+    const stale = {
+      ...created.body,
+      metadata: { ...created.body.metadata, resourceVersion: '1' },
+      data: { a: '2' },
+    };
+    expect((await call('PUT', `${cms}/pre?fieldManager=late`, stale)).status).toBe(409);
+    const cleared = await call(
+      'PATCH',
+      `${cms}/pre`,
+      [{ op: 'replace', path: '/metadata/managedFields', value: [{}] }],
+      {
+        'Content-Type': 'application/json-patch+json',
+      },
+    );
+    expect(cleared.status).toBe(200);
+    expect(cleared.body.metadata.managedFields).toBeUndefined();
+    // A dry-run apply answers with the result and stores nothing.
+    const dry = await apply(
+      `${cms}/pre`,
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pre' }, data: { a: '9' } },
+      'fieldManager=dry&dryRun=All',
+    );
+    expect(dry.status).toBe(200);
+    expect(dry.body.data.a).toBe('9');
+    expect(managers(dry.body)).toEqual(['dry/Apply']);
+    expect((await call('GET', `${cms}/pre`)).body.data.a).toBe('1');
+  });
+
   it('apply: create (201), prune a dropped label, conflict (409) and force', async () => {
     const config = (labels: Record<string, string>, data: Record<string, string>) => ({
       apiVersion: 'v1',

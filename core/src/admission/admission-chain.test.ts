@@ -13,9 +13,10 @@ import {
   type ValidatingAdmissionPlugin,
 } from '../contracts/admission-plugin.js';
 import { Store } from '../contracts/store.js';
-import { errors, StatusError } from '../errors/status-error.js';
+import { errors } from '../errors/status-error.js';
 import { Registry, type RegistryOptions, StoreRegistry } from '../registry/registry.js';
 import { registryModule } from '../registry/registry-module.js';
+import { expectStatusError } from '../testing/status-rejection.js';
 import { AdmissionChain, controlPlaneUser } from './admission-chain.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -73,16 +74,6 @@ function plugin(
     };
   }
   return result as AdmissionPlugin;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<StatusError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusError);
-    return error as StatusError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('AdmissionChain', () => {
@@ -194,7 +185,9 @@ describe('admission in the registry', () => {
       ],
     });
     const before = await store.currentRevision();
-    const error = await rejection(registry.create<UnstructuredObject>(configMap('c', { deny: 'yes' })));
+    const error = await expectStatusError(
+      registry.create<UnstructuredObject>(configMap('c', { deny: 'yes' })),
+    );
     expect([error.reason, error.code, error.message]).toEqual([
       'Forbidden',
       403,
@@ -214,7 +207,7 @@ describe('admission in the registry', () => {
         }),
       ],
     });
-    const error = await rejection(registry.create<UnstructuredObject>(configMap('c')));
+    const error = await expectStatusError(registry.create<UnstructuredObject>(configMap('c')));
     expect(error.reason).toBe('InternalError');
     expect(error.code).toBe(500);
     expect(error.message).toBe('Internal error occurred: admission plugin "Broken" failed: boom');
@@ -342,9 +335,9 @@ describe('admission in the registry', () => {
     });
     await registry.create<UnstructuredObject>(configMap('keep', { protected: 'yes' }));
     await registry.create<UnstructuredObject>(configMap('drop'));
-    expect((await rejection(registry.delete('configmaps', 'keep', { namespace: 'default' }))).reason).toBe(
-      'Forbidden',
-    );
+    expect(
+      (await expectStatusError(registry.delete('configmaps', 'keep', { namespace: 'default' }))).reason,
+    ).toBe('Forbidden');
     await registry.delete('configmaps', 'drop', { namespace: 'default', gracePeriodSeconds: 0 });
     expect(
       seen.map((a) => [a.operation, a.name, a.object, (a.oldObject as UnstructuredObject).metadata?.name]),
@@ -410,7 +403,9 @@ describe('registryModule', () => {
     const registry = container.get<StoreRegistry>(Registry);
     expect(registry.admission.plugins.map((p) => p.name)).toEqual(['NamespaceLifecycle', 'One', 'Two']);
     // NamespaceLifecycle rejects first: the others never run for a missing namespace.
-    expect((await rejection(registry.create<UnstructuredObject>(configMap('c')))).reason).toBe('NotFound');
+    expect((await expectStatusError(registry.create<UnstructuredObject>(configMap('c')))).reason).toBe(
+      'NotFound',
+    );
     expect(log).toEqual([]);
     await registry.create<UnstructuredObject>({
       apiVersion: 'v1',

@@ -6,8 +6,8 @@ import { registerBuiltinKinds } from '../api/builtin-kinds.js';
 import type { UnstructuredObject } from '../api/object.js';
 import { DefaultScheme } from '../api/scheme.js';
 import type { AdmissionAttributes } from '../contracts/admission-plugin.js';
-import { StatusError } from '../errors/status-error.js';
 import { StoreRegistry } from '../registry/registry.js';
+import { expectStatusError } from '../testing/status-rejection.js';
 import { controlPlaneUser } from './admission-chain.js';
 import { NamespaceLifecycle } from './namespace-lifecycle.js';
 
@@ -34,16 +34,6 @@ function attributes(overrides: Partial<AdmissionAttributes>): AdmissionAttribute
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<StatusError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusError);
-    return error as StatusError;
-  }
-  throw new Error('expected the call to fail');
-}
-
 describe('NamespaceLifecycle', () => {
   it('handles CREATE and DELETE only', () => {
     expect(['CREATE', 'UPDATE', 'DELETE', 'CONNECT'].filter((op) => lifecycle.handles(op as never))).toEqual([
@@ -67,7 +57,7 @@ describe('NamespaceLifecycle', () => {
   });
 
   it('refuses content in a missing namespace with NotFound', async () => {
-    const error = await rejection(lifecycle.admit(attributes({ namespace: 'nope' })));
+    const error = await expectStatusError(lifecycle.admit(attributes({ namespace: 'nope' })));
     expect([error.reason, error.code, error.message]).toEqual([
       'NotFound',
       404,
@@ -76,7 +66,7 @@ describe('NamespaceLifecycle', () => {
   });
 
   it('refuses content in a terminating namespace with Forbidden, subresources such as pods/binding too', async () => {
-    const error = await rejection(lifecycle.admit(attributes({ namespace: 'dying' })));
+    const error = await expectStatusError(lifecycle.admit(attributes({ namespace: 'dying' })));
     expect([error.reason, error.code]).toEqual(['Forbidden', 403]);
     expect(error.message).toBe(
       'configmaps "c" is forbidden: unable to create new content in namespace dying because it is being terminated',
@@ -88,7 +78,7 @@ describe('NamespaceLifecycle', () => {
         field: 'metadata.namespace',
       },
     ]);
-    const binding = await rejection(
+    const binding = await expectStatusError(
       lifecycle.admit(
         attributes({
           namespace: 'dying',
@@ -111,7 +101,7 @@ describe('NamespaceLifecycle', () => {
   });
 
   it.each(['default', 'kube-system', 'kube-public'])('refuses to delete the namespace %s', async (name) => {
-    const error = await rejection(
+    const error = await expectStatusError(
       lifecycle.admit(
         attributes({
           operation: 'DELETE',
@@ -166,7 +156,7 @@ describe('NamespaceLifecycle in the registry', () => {
   it('is on by default, binds pods only in live namespaces, and keeps default undeletable', async () => {
     const r = await registry();
     expect(r.admission.plugins.map((p) => p.name)).toEqual(['NamespaceLifecycle']);
-    expect((await rejection(r.create(pod('missing')))).reason).toBe('NotFound');
+    expect((await expectStatusError(r.create(pod('missing')))).reason).toBe('NotFound');
     await r.create<UnstructuredObject>({
       apiVersion: 'v1',
       kind: 'Namespace',
@@ -175,13 +165,13 @@ describe('NamespaceLifecycle in the registry', () => {
     await r.create<UnstructuredObject>({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'work' } });
     await r.create(pod('work'));
     await r.delete('namespaces', 'work');
-    const bind = await rejection(
+    const bind = await expectStatusError(
       r.bind({ metadata: { name: 'p' }, target: { name: 'n1' } }, { namespace: 'work' }),
     );
     expect(bind.reason).toBe('Forbidden');
     // Updates of content in a terminating namespace still work: that is how it gets emptied.
     await r.patch('pods', 'p', 'merge', { metadata: { labels: { a: 'b' } } }, { namespace: 'work' });
-    expect((await rejection(r.delete('namespaces', 'default'))).reason).toBe('Forbidden');
+    expect((await expectStatusError(r.delete('namespaces', 'default'))).reason).toBe('Forbidden');
   });
 
   it('can be turned off', async () => {

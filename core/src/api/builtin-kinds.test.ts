@@ -3,9 +3,9 @@
 // registry, on the embedded store.
 import { EmbeddedStore } from '@cpkit/store-embedded';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StatusError } from '../errors/status-error.js';
 import { StoreRegistry } from '../registry/registry.js';
 import { FakeClock } from '../testing/fake-clock.js';
+import { expectStatusError } from '../testing/status-rejection.js';
 import { registerBuiltinKinds } from './builtin-kinds.js';
 import type { UnstructuredObject } from './object.js';
 import { DefaultScheme } from './scheme.js';
@@ -27,16 +27,6 @@ async function newRegistry(): Promise<StoreRegistry> {
     metadata: { name: 'default' },
   });
   return registry;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<StatusError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusError);
-    return error as StatusError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 const container = { name: 'app', image: 'busybox:1.36' };
@@ -312,7 +302,7 @@ describe('validation of the built-in kinds', () => {
     ],
   ])('%s → 422 on %s', async (_what, object, field, message) => {
     const registry = await newRegistry();
-    const error = await rejection(registry.create<UnstructuredObject>(object));
+    const error = await expectStatusError(registry.create<UnstructuredObject>(object));
     expect(error.reason).toBe('Invalid');
     const cause = error.details?.causes?.find((c) => c.field === field);
     expect(cause, `causes: ${JSON.stringify(error.details?.causes)}`).toBeDefined();
@@ -469,7 +459,7 @@ describe('update rules of the built-in kinds', () => {
     const registry = await newRegistry();
     const created = await registry.create<UnstructuredObject>(pod(podSpec));
     const spec = created.spec as Record<string, unknown>;
-    const forbidden = await rejection(
+    const forbidden = await expectStatusError(
       registry.update<UnstructuredObject>({ ...created, spec: { ...spec, restartPolicy: 'Never' } }),
     );
     expect(forbidden.reason).toBe('Invalid');
@@ -479,14 +469,14 @@ describe('update rules of the built-in kinds', () => {
       spec: { ...spec, containers: [{ ...(spec.containers as object[])[0], image: 'busybox:1.37' }] },
     });
     expect((newImage.spec as { containers: { image: string }[] }).containers[0].image).toBe('busybox:1.37');
-    const unboundPatch = await rejection(
+    const unboundPatch = await expectStatusError(
       registry.patch<UnstructuredObject>('pods', 'x', 'merge', { spec: { nodeName: 'n1' } }),
     );
     expect(unboundPatch.message).toContain('spec: Forbidden: pod updates may not change fields other than');
     await registry.bind({ metadata: { name: 'x' }, target: { kind: 'Node', name: 'n1' } });
     const bound = await registry.get<UnstructuredObject>('pods', 'x');
     expect((bound.spec as { nodeName: string }).nodeName).toBe('n1');
-    const moved = await rejection(
+    const moved = await expectStatusError(
       registry.patch<UnstructuredObject>('pods', 'x', 'merge', { spec: { nodeName: 'n2' } }),
     );
     expect(moved.details?.causes).toContainEqual(expect.objectContaining({ field: 'spec.nodeName' }));
@@ -533,7 +523,7 @@ describe('update rules of the built-in kinds', () => {
     const registry = await newRegistry();
     await registry.create<UnstructuredObject>(object);
     const resource = registry.scheme.kindOfObject(object).resource;
-    const error = await rejection(registry.patch<UnstructuredObject>(resource, 'x', 'merge', patch));
+    const error = await expectStatusError(registry.patch<UnstructuredObject>(resource, 'x', 'merge', patch));
     expect(error.reason).toBe('Invalid');
     expect(error.details?.causes?.map((c) => c.field)).toContain(field);
   });
@@ -548,7 +538,7 @@ describe('update rules of the built-in kinds', () => {
       spec: { ports: [{ port: 81 }] },
     });
     expect((replaced.spec as { clusterIP: string }).clusterIP).toBe('10.96.0.10');
-    const changed = await rejection(
+    const changed = await expectStatusError(
       registry.update<UnstructuredObject>({
         ...replaced,
         spec: { ...(replaced.spec as object), clusterIP: '10.96.0.11' },

@@ -7,6 +7,7 @@ import { DefaultScheme } from '../api/scheme.js';
 import { InProcessApiClient } from '../client/in-process-api-client.js';
 import { StatusError } from '../errors/status-error.js';
 import { FakeClock } from '../testing/fake-clock.js';
+import { expectStatusError } from '../testing/status-rejection.js';
 import { StoreRegistry } from './registry.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -41,16 +42,6 @@ function binding(name: string, node: string, extra: Partial<Binding['metadata']>
     metadata: { name, namespace: 'default', ...extra },
     target: { kind: 'Node', name: node },
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<StatusError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusError);
-    return error as StatusError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('pods/binding', () => {
@@ -134,7 +125,7 @@ describe('pods/binding', () => {
     const { client, store } = await setup();
     const created = await client.create(pod('web', spec));
     const before = await store.currentRevision();
-    const error = await rejection(client.bind(makeBinding(String(created.metadata?.uid))));
+    const error = await expectStatusError(client.bind(makeBinding(String(created.metadata?.uid))));
     expect(error.reason).toBe(reason);
     expect(error.message).toContain(message);
     expect(await store.currentRevision()).toBe(before);
@@ -142,18 +133,18 @@ describe('pods/binding', () => {
 
   it('is NotFound for a missing pod and refuses updates that set nodeName', async () => {
     const { client } = await setup();
-    const missing = await rejection(client.bind(binding('ghost', 'n1')));
+    const missing = await expectStatusError(client.bind(binding('ghost', 'n1')));
     expect(missing.reason).toBe('NotFound');
     expect(missing.message).toBe('pods "ghost" not found');
     const created = await client.create(pod('web'));
-    const update = await rejection(
+    const update = await expectStatusError(
       client.update({
         ...created,
         spec: { ...created.spec, containers: created.spec?.containers ?? [], nodeName: 'n1' },
       }),
     );
     expect(update.reason).toBe('Invalid');
-    const viaUpdate = await rejection(
+    const viaUpdate = await expectStatusError(
       client.patch('pods', 'web', 'merge', { spec: { nodeName: 'n1' } }, { namespace: 'default' }),
     );
     expect(viaUpdate.reason).toBe('Invalid');

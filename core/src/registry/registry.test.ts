@@ -8,6 +8,7 @@ import { DefaultScheme } from '../api/scheme.js';
 import type { WatchEvent } from '../contracts/api-client.js';
 import { StatusError } from '../errors/status-error.js';
 import { FakeClock } from '../testing/fake-clock.js';
+import { expectStatusError } from '../testing/status-rejection.js';
 import { type RegistryOptions, StoreRegistry, storageKey } from './registry.js';
 
 // ------------------------------------------------------------------------------------------------
@@ -74,20 +75,10 @@ function deployment(name: string, replicas = 1): UnstructuredObject {
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<StatusError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusError);
-    return error as StatusError;
-  }
-  throw new Error('expected the call to fail');
-}
-
 /** Runs `fn`, which must fail, and checks the store did not change. */
 async function failsWithoutWriting(store: EmbeddedStore, fn: () => Promise<unknown>): Promise<StatusError> {
   const before = await store.currentRevision();
-  const error = await rejection(fn());
+  const error = await expectStatusError(fn());
   expect(await store.currentRevision()).toBe(before);
   return error;
 }
@@ -228,7 +219,7 @@ describe('create', () => {
     expect(error.reason).toBe('AlreadyExists');
     expect(error.code).toBe(409);
     expect(error.message).toBe('configmaps "c" already exists');
-    const deploy = await rejection(
+    const deploy = await expectStatusError(
       (async () => {
         await registry.create<UnstructuredObject>(deployment('d'));
         await registry.create<UnstructuredObject>(deployment('d'));
@@ -329,10 +320,15 @@ describe('create', () => {
     expect(result.metadata?.uid).toBeDefined();
     expect(result.metadata?.resourceVersion).toBeUndefined();
     expect(await store.currentRevision()).toBe(before);
-    expect((await rejection(registry.get<UnstructuredObject>('configmaps', 'c'))).reason).toBe('NotFound');
+    expect((await expectStatusError(registry.get<UnstructuredObject>('configmaps', 'c'))).reason).toBe(
+      'NotFound',
+    );
     expect(
-      (await rejection(registry.create<UnstructuredObject>(configMap('c'), { dryRun: ['Some' as 'All'] })))
-        .reason,
+      (
+        await expectStatusError(
+          registry.create<UnstructuredObject>(configMap('c'), { dryRun: ['Some' as 'All'] }),
+        )
+      ).reason,
     ).toBe('BadRequest');
   });
 
@@ -387,16 +383,17 @@ describe('get', () => {
     const { registry } = await setup();
     await registry.create<UnstructuredObject>(pod('web'));
     expect((await registry.get<UnstructuredObject>('pods', 'web')).metadata?.name).toBe('web');
-    const missing = await rejection(registry.get<UnstructuredObject>('pods', 'nope'));
+    const missing = await expectStatusError(registry.get<UnstructuredObject>('pods', 'nope'));
     expect(missing.reason).toBe('NotFound');
     expect(missing.code).toBe(404);
     expect(missing.message).toBe('pods "nope" not found');
     expect(missing.details).toMatchObject({ name: 'nope', kind: 'pods' });
-    expect((await rejection(registry.get<UnstructuredObject>('deployments', 'x'))).message).toBe(
+    expect((await expectStatusError(registry.get<UnstructuredObject>('deployments', 'x'))).message).toBe(
       'deployments.apps "x" not found',
     );
     expect(
-      (await rejection(registry.get<UnstructuredObject>('pods', 'web', { namespace: 'other' }))).reason,
+      (await expectStatusError(registry.get<UnstructuredObject>('pods', 'web', { namespace: 'other' })))
+        .reason,
     ).toBe('NotFound');
   });
 
@@ -405,7 +402,9 @@ describe('get', () => {
     ['a name with a slash', 'a/b'],
   ])('rejects %s with BadRequest', async (_what, name) => {
     const { registry } = await setup();
-    expect((await rejection(registry.get<UnstructuredObject>('pods', name))).reason).toBe('BadRequest');
+    expect((await expectStatusError(registry.get<UnstructuredObject>('pods', name))).reason).toBe(
+      'BadRequest',
+    );
   });
 
   it('refuses a resourceVersion newer than the store with 504 Too large resource version', async () => {
@@ -416,13 +415,14 @@ describe('get', () => {
       (await registry.get<UnstructuredObject>('pods', 'web', { resourceVersion: String(current) })).metadata
         ?.name,
     ).toBe('web');
-    const error = await rejection(
+    const error = await expectStatusError(
       registry.get<UnstructuredObject>('pods', 'web', { resourceVersion: String(current + 10) }),
     );
     expect(error.reason).toBe('Timeout');
     expect(error.message).toBe(`Too large resource version: ${current + 10}, current: ${current}`);
     expect(
-      (await rejection(registry.get<UnstructuredObject>('pods', 'web', { resourceVersion: 'abc' }))).reason,
+      (await expectStatusError(registry.get<UnstructuredObject>('pods', 'web', { resourceVersion: 'abc' })))
+        .reason,
     ).toBe('BadRequest');
   });
 });
@@ -482,7 +482,7 @@ describe('update', () => {
 
   it('fails with NotFound for a missing object and Conflict for another uid', async () => {
     const { registry, store } = await setup();
-    expect((await rejection(registry.update<UnstructuredObject>(configMap('nope')))).message).toBe(
+    expect((await expectStatusError(registry.update<UnstructuredObject>(configMap('nope')))).message).toBe(
       'configmaps "nope" not found',
     );
     await registry.create<UnstructuredObject>(configMap('c'));
@@ -700,8 +700,10 @@ describe('delete', () => {
     const deleted = await registry.delete<UnstructuredObject>('configmaps', 'c');
     expect(deleted.metadata?.resourceVersion).toBe(String(await store.currentRevision()));
     expect(deleted.data).toEqual({ a: '1' });
-    expect((await rejection(registry.get<UnstructuredObject>('configmaps', 'c'))).reason).toBe('NotFound');
-    expect((await rejection(registry.delete<UnstructuredObject>('configmaps', 'c'))).message).toBe(
+    expect((await expectStatusError(registry.get<UnstructuredObject>('configmaps', 'c'))).reason).toBe(
+      'NotFound',
+    );
+    expect((await expectStatusError(registry.delete<UnstructuredObject>('configmaps', 'c'))).message).toBe(
       'configmaps "c" not found',
     );
   });
@@ -748,7 +750,9 @@ describe('delete', () => {
     await registry.patch<UnstructuredObject>('deployments', 'web', 'merge', {
       metadata: { finalizers: null },
     });
-    expect((await rejection(registry.get<UnstructuredObject>('deployments', 'web'))).reason).toBe('NotFound');
+    expect((await expectStatusError(registry.get<UnstructuredObject>('deployments', 'web'))).reason).toBe(
+      'NotFound',
+    );
   });
 
   it('checks uid and resourceVersion preconditions', async () => {
@@ -770,7 +774,9 @@ describe('delete', () => {
     await registry.delete<UnstructuredObject>('configmaps', 'c', {
       preconditions: { uid: created.metadata?.uid, resourceVersion: created.metadata?.resourceVersion },
     });
-    expect((await rejection(registry.get<UnstructuredObject>('configmaps', 'c'))).reason).toBe('NotFound');
+    expect((await expectStatusError(registry.get<UnstructuredObject>('configmaps', 'c'))).reason).toBe(
+      'NotFound',
+    );
   });
 
   it.each([
@@ -797,7 +803,9 @@ describe('delete', () => {
     await registry.create<UnstructuredObject>(configMap('c'));
     await registry.delete<UnstructuredObject>('configmaps', 'c', { propagationPolicy: 'Orphan' });
     await registry.delete<UnstructuredObject>('configmaps', 'c', { propagationPolicy: 'Background' });
-    expect((await rejection(registry.get<UnstructuredObject>('configmaps', 'c'))).reason).toBe('NotFound');
+    expect((await expectStatusError(registry.get<UnstructuredObject>('configmaps', 'c'))).reason).toBe(
+      'NotFound',
+    );
   });
 
   it.each([
@@ -831,9 +839,13 @@ describe('delete', () => {
     expect(longer.metadata?.deletionGracePeriodSeconds).toBe(5);
     // The node agent confirms with a zero grace period.
     await registry.delete<UnstructuredObject>('pods', 'scheduled', { gracePeriodSeconds: 0 });
-    expect((await rejection(registry.get<UnstructuredObject>('pods', 'scheduled'))).reason).toBe('NotFound');
+    expect((await expectStatusError(registry.get<UnstructuredObject>('pods', 'scheduled'))).reason).toBe(
+      'NotFound',
+    );
     await registry.delete<UnstructuredObject>('pods', 'pending');
-    expect((await rejection(registry.get<UnstructuredObject>('pods', 'pending'))).reason).toBe('NotFound');
+    expect((await expectStatusError(registry.get<UnstructuredObject>('pods', 'pending'))).reason).toBe(
+      'NotFound',
+    );
   });
 
   it('never persists a dry-run delete', async () => {
@@ -860,7 +872,7 @@ describe('namespaces', () => {
       { ...current, spec: { finalizers: [] } },
       { subresource: 'finalize' },
     );
-    expect((await rejection(registry.get<UnstructuredObject>('namespaces', 'other'))).reason).toBe(
+    expect((await expectStatusError(registry.get<UnstructuredObject>('namespaces', 'other'))).reason).toBe(
       'NotFound',
     );
   });
@@ -944,7 +956,7 @@ describe('list', () => {
     [{ resourceVersion: '1', resourceVersionMatch: 'Latest' }, 'resourceVersionMatch: Unsupported value'],
   ])('rejects %j with BadRequest', async (options, message) => {
     const { registry } = await seeded();
-    const error = await rejection(registry.list<UnstructuredObject>('pods', options as never));
+    const error = await expectStatusError(registry.list<UnstructuredObject>('pods', options as never));
     expect(error.reason).toBe('BadRequest');
     expect(error.message).toContain(message);
   });
@@ -968,11 +980,11 @@ describe('list', () => {
     });
     expect(third.items.map((c) => c.metadata?.name)).toEqual(['c8', 'c9']);
     expect(third.metadata.continue).toBeUndefined();
-    const otherList = await rejection(
+    const otherList = await expectStatusError(
       registry.list<UnstructuredObject>('secrets', { continue: first.metadata.continue }),
     );
     expect(otherList.message).toContain('different list');
-    const withVersion = await rejection(
+    const withVersion = await expectStatusError(
       registry.list<UnstructuredObject>('configmaps', {
         continue: first.metadata.continue,
         resourceVersion: '3',
@@ -1031,7 +1043,7 @@ describe('list', () => {
     });
     expect(latest.items[0].data).toEqual({ a: '2' });
     await store.compact(await store.currentRevision());
-    const expired = await rejection(
+    const expired = await expectStatusError(
       registry.list<UnstructuredObject>('configmaps', {
         resourceVersion: created.metadata?.resourceVersion,
         resourceVersionMatch: 'Exact',
@@ -1039,7 +1051,7 @@ describe('list', () => {
     );
     expect(expired.reason).toBe('Expired');
     expect(expired.code).toBe(410);
-    const tooLarge = await rejection(
+    const tooLarge = await expectStatusError(
       registry.list<UnstructuredObject>('configmaps', {
         resourceVersion: '999999',
         resourceVersionMatch: 'NotOlderThan',
@@ -1054,7 +1066,7 @@ describe('list', () => {
     const first = await registry.list<UnstructuredObject>('configmaps', { limit: 1 });
     await registry.create<UnstructuredObject>(configMap('later'));
     await store.compact(await store.currentRevision());
-    const error = await rejection(
+    const error = await expectStatusError(
       registry.list<UnstructuredObject>('configmaps', { limit: 1, continue: first.metadata.continue }),
     );
     expect(error.reason).toBe('Expired');
@@ -1222,7 +1234,7 @@ describe('custom kinds', () => {
           ? [{ reason: 'FieldValueRequired', field: 'spec.size', message: 'Required value' }]
           : [],
     });
-    const invalid = await rejection(
+    const invalid = await expectStatusError(
       registry.create<UnstructuredObject>({
         apiVersion: 'example.com/v1',
         kind: 'Widget',
@@ -1245,7 +1257,7 @@ describe('custom kinds', () => {
     expect(
       (await registry.list<UnstructuredObject>('widgets', { fieldSelector: 'spec.color=red' })).items,
     ).toHaveLength(1);
-    expect((await rejection(registry.get<UnstructuredObject>('widgets', 'nope'))).message).toBe(
+    expect((await expectStatusError(registry.get<UnstructuredObject>('widgets', 'nope'))).message).toBe(
       'widgets.example.com "nope" not found',
     );
   });

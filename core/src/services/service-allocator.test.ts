@@ -8,6 +8,7 @@ import type { Store } from '../contracts/store.js';
 import { StatusError } from '../errors/status-error.js';
 import { StoreRegistry } from '../registry/registry.js';
 import { FakeClock } from '../testing/fake-clock.js';
+import { expectStatusError } from '../testing/status-rejection.js';
 import { PortRange, ServiceIPRange } from './ranges.js';
 import { type ServiceAllocationOptions, StoreServiceAllocator } from './service-allocator.js';
 
@@ -56,16 +57,6 @@ function service(name: string, spec: Spec = {}, namespace = 'default'): Unstruct
 }
 
 const specOf = (object: UnstructuredObject) => object.spec as Spec & { ports: Spec[] };
-
-async function rejection(promise: Promise<unknown>): Promise<StatusError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusError);
-    return error as StatusError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function recordedKeys(store: Store, prefix: string): Promise<string[]> {
   return (await store.list(prefix)).items.map((entry) => entry.key.slice(entry.key.lastIndexOf('/') + 1));
@@ -143,7 +134,7 @@ describe('ClusterIP allocation', () => {
     );
     expect(specOf(external).clusterIP).toBeUndefined();
     expect(await ipKeys(store)).toEqual([]);
-    const error = await rejection(
+    const error = await expectStatusError(
       registry.create<UnstructuredObject>(service('n', { type: 'NodePort', clusterIP: 'None' })),
     );
     expect(error.reason).toBe('Invalid');
@@ -153,7 +144,7 @@ describe('ClusterIP allocation', () => {
     const { registry, store } = await setup({ serviceClusterIPRange: '10.0.0.0/24' });
     const first = await registry.create<UnstructuredObject>(service('a', { clusterIP: '10.0.0.10' }));
     expect(specOf(first).clusterIPs).toEqual(['10.0.0.10']);
-    const taken = await rejection(
+    const taken = await expectStatusError(
       registry.create<UnstructuredObject>(service('b', { clusterIP: '10.0.0.10' })),
     );
     expect(taken.reason).toBe('Invalid');
@@ -162,7 +153,7 @@ describe('ClusterIP allocation', () => {
       field: 'spec.clusterIPs',
       message: expect.stringContaining('provided IP is already allocated'),
     });
-    const outside = await rejection(
+    const outside = await expectStatusError(
       registry.create<UnstructuredObject>(service('c', { clusterIPs: ['10.1.0.10'] })),
     );
     expect(outside.reason).toBe('Invalid');
@@ -191,7 +182,7 @@ describe('ClusterIP allocation', () => {
     // 6 usable addresses, the first kept for the kubernetes service: 5 to hand out.
     for (let i = 0; i < 5; i++) await registry.create<UnstructuredObject>(service(`s${i}`));
     const before = await store.currentRevision();
-    const full = await rejection(registry.create<UnstructuredObject>(service('one-too-many')));
+    const full = await expectStatusError(registry.create<UnstructuredObject>(service('one-too-many')));
     expect(full.reason).toBe('InternalError');
     expect(full.message).toContain('failed to allocate a serviceIP: range is full');
     expect(await store.currentRevision()).toBe(before);
@@ -236,8 +227,10 @@ describe('ClusterIP allocation', () => {
     const { registry, store } = await setup();
     await registry.create<UnstructuredObject>(service('a'));
     const before = await ipKeys(store);
-    expect((await rejection(registry.create<UnstructuredObject>(service('a')))).reason).toBe('AlreadyExists');
-    const invalid = await rejection(
+    expect((await expectStatusError(registry.create<UnstructuredObject>(service('a')))).reason).toBe(
+      'AlreadyExists',
+    );
+    const invalid = await expectStatusError(
       registry.create<UnstructuredObject>(service('b', { ports: [{ port: 70000 }] })),
     );
     expect(invalid.reason).toBe('Invalid');
@@ -256,7 +249,7 @@ describe('ClusterIP allocation', () => {
     // A dry run still reports a conflict with a real allocation.
     const real = await registry.create<UnstructuredObject>(service('r', { clusterIP: '10.96.0.50' }));
     expect(specOf(real).clusterIP).toBe('10.96.0.50');
-    const conflict = await rejection(
+    const conflict = await expectStatusError(
       registry.create<UnstructuredObject>(service('d', { clusterIP: '10.96.0.50' }), { dryRun: ['All'] }),
     );
     expect(conflict.reason).toBe('Invalid');
@@ -362,7 +355,7 @@ describe('NodePort allocation', () => {
       service('a', { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }),
     );
     expect(specOf(first).ports[0]?.nodePort).toBe(30080);
-    const taken = await rejection(
+    const taken = await expectStatusError(
       registry.create<UnstructuredObject>(
         service('b', { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }),
       ),
@@ -374,13 +367,13 @@ describe('NodePort allocation', () => {
         message: 'Invalid value: 30080: provided port is already allocated',
       }),
     ]);
-    const outside = await rejection(
+    const outside = await expectStatusError(
       registry.create<UnstructuredObject>(
         service('c', { type: 'NodePort', ports: [{ port: 80, nodePort: 8080 }] }),
       ),
     );
     expect(outside.details?.causes?.[0]?.message).toContain('The range of valid ports is 30000-32767');
-    const onClusterIP = await rejection(
+    const onClusterIP = await expectStatusError(
       registry.create<UnstructuredObject>(service('d', { ports: [{ port: 80, nodePort: 30081 }] })),
     );
     expect(onClusterIP.details?.causes?.[0]?.field).toBe('spec.ports[0].nodePort');
@@ -414,7 +407,9 @@ describe('NodePort allocation', () => {
       }),
     );
     const ipsBefore = await ipKeys(store);
-    const full = await rejection(registry.create<UnstructuredObject>(service('b', { type: 'NodePort' })));
+    const full = await expectStatusError(
+      registry.create<UnstructuredObject>(service('b', { type: 'NodePort' })),
+    );
     expect(full.message).toContain('failed to allocate a nodePort: range is full');
     expect(await ipKeys(store)).toEqual(ipsBefore);
   });
@@ -456,7 +451,7 @@ describe('NodePort allocation', () => {
       { namespace: 'default' },
     );
     expect((await portKeys(store)).sort()).toEqual(['30002', '30003']);
-    const clash = await rejection(
+    const clash = await expectStatusError(
       registry.patch(
         'services',
         'a',
@@ -482,7 +477,7 @@ describe('NodePort allocation', () => {
     );
     const stale = structuredClone(current);
     specOf(stale).ports[0] = { port: 80, nodePort: 30004, protocol: 'TCP', targetPort: 80 };
-    expect((await rejection(registry.update(stale))).reason).toBe('Conflict');
+    expect((await expectStatusError(registry.update(stale))).reason).toBe('Conflict');
     expect((await portKeys(store)).sort()).toEqual(['30002', '30003']);
   });
 });
@@ -531,7 +526,7 @@ describe('repair', () => {
     expect((await portKeys(store)).sort()).toEqual(['30020', '30098']);
     // Now the recorded values are protected.
     const { registry } = await registryOn(store);
-    const taken = await rejection(
+    const taken = await expectStatusError(
       registry.create<UnstructuredObject>(service('new', { clusterIP: '10.96.0.20' })),
     );
     expect(taken.reason).toBe('Invalid');

@@ -13,6 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { WatchEvent } from '../../contracts/api-client.js';
 import { StatusError } from '../../errors/status-error.js';
+import { expectStatusError } from '../../testing/status-rejection.js';
 import { HttpApiClient } from './http-api-client.js';
 import { loadKubeconfig } from './kubeconfig.js';
 
@@ -57,16 +58,6 @@ function json(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<StatusError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusError);
-    return error as StatusError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('HttpApiClient requests', () => {
@@ -141,22 +132,22 @@ describe('HttpApiClient requests', () => {
       }
     });
     const api = client({ server: url });
-    const invalid = await rejection(api.get('ConfigMap', 'invalid'));
+    const invalid = await expectStatusError(api.get('ConfigMap', 'invalid'));
     expect(invalid.toStatus()).toMatchObject({
       reason: 'Invalid',
       code: 422,
       message: 'ConfigMap "invalid" is invalid: data: Required value',
       details: { causes: [{ reason: 'FieldValueRequired', field: 'data', message: 'Required value' }] },
     });
-    const plain = await rejection(api.get('ConfigMap', 'plain'));
+    const plain = await expectStatusError(api.get('ConfigMap', 'plain'));
     expect([plain.reason, plain.code, plain.message]).toEqual([
       'ServiceUnavailable',
       503,
       'upstream connect error',
     ]);
-    const notJson = await rejection(api.get('ConfigMap', 'html'));
+    const notJson = await expectStatusError(api.get('ConfigMap', 'html'));
     expect([notJson.reason, notJson.code]).toEqual(['InternalError', 500]);
-    expect((await rejection(api.get('NoSuchKind', 'x'))).reason).toBe('NotFound');
+    expect((await expectStatusError(api.get('NoSuchKind', 'x'))).reason).toBe('NotFound');
   });
 
   it('fails with Timeout past requestTimeoutMs and with ServiceUnavailable when nothing listens', async () => {
@@ -165,14 +156,14 @@ describe('HttpApiClient requests', () => {
     });
     const slow = client({ server: url, requestTimeoutMs: 200 });
     const started = Date.now();
-    const timedOut = await rejection(slow.get('Namespace', 'x'));
+    const timedOut = await expectStatusError(slow.get('Namespace', 'x'));
     expect([timedOut.reason, timedOut.code]).toEqual(['Timeout', 504]);
     expect(Date.now() - started).toBeLessThan(5000);
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const { port } = probe.address() as AddressInfo;
     await new Promise((resolve) => probe.close(resolve));
-    const refused = await rejection(client({ server: `http://127.0.0.1:${port}` }).list('Pod'));
+    const refused = await expectStatusError(client({ server: `http://127.0.0.1:${port}` }).list('Pod'));
     expect([refused.reason, refused.code]).toEqual(['ServiceUnavailable', 503]);
     expect(refused.message).toContain('ECONNREFUSED');
   });
@@ -361,7 +352,7 @@ describe('HttpApiClient over TLS', () => {
 
   it('refuses a server its CA did not sign, unless told to skip verification', async () => {
     const url = await tlsServer();
-    const untrusted = await rejection(client({ server: url }).get('Namespace', 'who'));
+    const untrusted = await expectStatusError(client({ server: url }).get('Namespace', 'who'));
     expect(untrusted.reason).toBe('ServiceUnavailable');
     expect(untrusted.message).toMatch(/certificate/);
     const skipping = client({ server: url, insecureSkipTlsVerify: true });

@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type KubeObject, StatusError, type UserInfo } from '@cpkit/core';
-import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
+import { type KubeObject, type UserInfo } from '@cpkit/core';
+import { expectStatusError, startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
 import { openEmbeddedStore } from '@cpkit/store-embedded';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiServerModule, HttpApiServer } from '../server/http-api-server.js';
@@ -58,15 +58,6 @@ const lsar = endpoint('authorization.k8s.io', 'localsubjectaccessreviews');
 const ssrr = endpoint('authorization.k8s.io', 'selfsubjectrulesreviews');
 const tokenReview = endpoint('authentication.k8s.io', 'tokenreviews');
 
-async function rejection(promise: Promise<unknown>): Promise<StatusError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof StatusError)) throw new Error(`expected a StatusError, got ${String(error)}`);
-  return error;
-}
-
 const allowedOf = (reply: object): { status: { allowed: boolean } } =>
   reply as { status: { allowed: boolean } };
 
@@ -100,25 +91,27 @@ describe('SubjectAccessReview', () => {
   });
 
   it('refuses a spec without user and groups, or without exactly one attribute set (422)', async () => {
-    const noUser = await rejection(
+    const noUser = await expectStatusError(
       sar.review(review('SubjectAccessReview', { resourceAttributes: { verb: 'get' } }), context()),
     );
     expect([noUser.code, noUser.message]).toEqual([
       422,
       expect.stringContaining('at least one of user or group must be specified'),
     ]);
-    const neither = await rejection(sar.review(review('SubjectAccessReview', { user: 'bob' }), context()));
+    const neither = await expectStatusError(
+      sar.review(review('SubjectAccessReview', { user: 'bob' }), context()),
+    );
     expect(neither.message).toContain(
       'exactly one of nonResourceAttributes or resourceAttributes must be specified',
     );
-    const both = await rejection(
+    const both = await expectStatusError(
       sar.review(
         review('SubjectAccessReview', { user: 'bob', resourceAttributes: {}, nonResourceAttributes: {} }),
         context(),
       ),
     );
     expect(both.code).toBe(422);
-    const wrongKind = await rejection(
+    const wrongKind = await expectStatusError(
       sar.review(review('SelfSubjectAccessReview', { user: 'bob' }), context()),
     );
     expect(wrongKind.code).toBe(400);
@@ -152,7 +145,7 @@ describe('LocalSubjectAccessReview', () => {
   });
 
   it('refuses another namespace in the spec (400) and non-resource attributes (422)', async () => {
-    const mismatch = await rejection(
+    const mismatch = await expectStatusError(
       lsar.review(
         review('LocalSubjectAccessReview', {
           user: 'bob',
@@ -165,7 +158,7 @@ describe('LocalSubjectAccessReview', () => {
       400,
       'spec.resourceAttributes.namespace must match namespace: team',
     ]);
-    const nonResource = await rejection(
+    const nonResource = await expectStatusError(
       lsar.review(
         review('LocalSubjectAccessReview', {
           user: 'bob',
@@ -262,7 +255,7 @@ describe('TokenReview', () => {
   });
 
   it('a review without a token is a 400', async () => {
-    expect((await rejection(tokenReview.review(body({}), context()))).code).toBe(400);
+    expect((await expectStatusError(tokenReview.review(body({}), context()))).code).toBe(400);
   });
 });
 

@@ -11,7 +11,7 @@ import {
   StatusError,
   type UserInfo,
 } from '@cpkit/core';
-import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
+import { expectStatusError, startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
 import { openEmbeddedStore } from '@cpkit/store-embedded';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,16 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<StatusError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof StatusError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('token file', () => {
   it('parses the upstream CSV format: quoted group lists, optional groups, comments, later lines win', () => {
@@ -82,9 +72,9 @@ describe('token file', () => {
     });
     expect(await authenticator.authenticate({ headers: {}, bearerToken: 'other' })).toBeUndefined();
     expect(await authenticator.authenticate({ headers: {} })).toBeUndefined();
-    expect((await rejection(TokenFileAuthenticator.fromFile(join(dir, 'missing.csv')))).message).toMatch(
-      /cannot read the token file/,
-    );
+    expect(
+      (await expectStatusError(TokenFileAuthenticator.fromFile(join(dir, 'missing.csv')))).message,
+    ).toMatch(/cannot read the token file/);
   });
 });
 
@@ -113,13 +103,13 @@ describe('AuthenticationChain', () => {
 
   it('is 401 when a token is not recognized, even with anonymous enabled', async () => {
     const chain = new AuthenticationChain([fixed('a')], { anonymous: true });
-    expect((await rejection(chain.authenticateRequest(request))).code).toBe(401);
+    expect((await expectStatusError(chain.authenticateRequest(request))).code).toBe(401);
   });
 
   it('is 401 without credentials unless anonymous is enabled', async () => {
     expect(
       (
-        await rejection(new AuthenticationChain([fixed('a')]).authenticateRequest({ headers: {} }))
+        await expectStatusError(new AuthenticationChain([fixed('a')]).authenticateRequest({ headers: {} }))
       ).toStatus(),
     ).toMatchObject({
       reason: 'Unauthorized',
@@ -139,7 +129,7 @@ describe('AuthenticationChain', () => {
       fixed('a', undefined, new StatusError('Unauthorized', 'token expired at noon', undefined, 401)),
       fixed('b', alice),
     ]);
-    const error = await rejection(chain.authenticateRequest(request));
+    const error = await expectStatusError(chain.authenticateRequest(request));
     expect([error.code, error.message]).toEqual([401, 'Unauthorized']);
   });
 });
@@ -258,7 +248,7 @@ describe('service-account tokens', () => {
     const again = new ServiceAccountTokens(registry, { dir: join(dir, 'sa') });
     expect((await again.authenticate(bearer(token)))?.username).toBe('system:serviceaccount:default:robot');
     const elsewhere = new ServiceAccountTokens(registry, { dir: join(dir, 'sa-other') });
-    expect((await rejection(elsewhere.authenticate(bearer(token)))).code).toBe(401);
+    expect((await expectStatusError(elsewhere.authenticate(bearer(token)))).code).toBe(401);
     expect(await readFile(join(dir, 'sa', 'sa.pub'), 'utf8')).toContain('BEGIN PUBLIC KEY');
   });
 
@@ -277,22 +267,24 @@ describe('service-account tokens', () => {
       { namespace: 'default', name: 'robot', uid },
       { audiences: ['vault'] },
     );
-    expect((await rejection(tokens.authenticate(bearer(wrongAudience.token)))).message).toMatch(/aud/);
+    expect((await expectStatusError(tokens.authenticate(bearer(wrongAudience.token)))).message).toMatch(
+      /aud/,
+    );
     const old = await tokens.issue(
       { namespace: 'default', name: 'robot', uid },
       { expirationSeconds: 600, now: new Date(Date.now() - 3600_000) },
     );
-    expect((await rejection(tokens.authenticate(bearer(old.token)))).message).toMatch(/exp/);
+    expect((await expectStatusError(tokens.authenticate(bearer(old.token)))).message).toMatch(/exp/);
     const { token } = await tokens.issue({ namespace: 'default', name: 'robot', uid });
     const [header, payload, signature] = token.split('.');
     const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString());
     claims.sub = 'system:serviceaccount:default:admin';
     const forged = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
-    expect((await rejection(tokens.authenticate(bearer(forged)))).code).toBe(401);
+    expect((await expectStatusError(tokens.authenticate(bearer(forged)))).code).toBe(401);
   });
 
   it('validates requested lifetimes', async () => {
-    const error = await rejection(
+    const error = await expectStatusError(
       tokens.issue({ namespace: 'default', name: 'robot', uid }, { expirationSeconds: 60 }),
     );
     expect(error.toStatus()).toMatchObject({ reason: 'Invalid', code: 422 });
@@ -301,7 +293,7 @@ describe('service-account tokens', () => {
   it('stops accepting a token once its ServiceAccount is deleted or recreated', async () => {
     const { token } = await tokens.issue({ namespace: 'default', name: 'robot', uid });
     await registry.delete('ServiceAccount', 'robot', { namespace: 'default' });
-    expect((await rejection(tokens.authenticate(bearer(token)))).message).toBe(
+    expect((await expectStatusError(tokens.authenticate(bearer(token)))).message).toBe(
       'service account default/robot has been deleted',
     );
     await registry.create({
@@ -309,6 +301,6 @@ describe('service-account tokens', () => {
       kind: 'ServiceAccount',
       metadata: { name: 'robot', namespace: 'default' },
     });
-    expect((await rejection(tokens.authenticate(bearer(token)))).message).toMatch(/was recreated/);
+    expect((await expectStatusError(tokens.authenticate(bearer(token)))).message).toMatch(/was recreated/);
   });
 });

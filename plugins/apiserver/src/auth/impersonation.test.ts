@@ -3,6 +3,7 @@
 // groups, service accounts, uid, extras) over real RBAC rules, and the resulting user.
 import type { KubeObject, UserInfo } from '@cpkit/core';
 import { StatusError } from '@cpkit/core';
+import { expectStatusError } from '@cpkit/core/testing';
 import { describe, expect, it } from 'vitest';
 import { AuthorizationChain, PrivilegedGroupAuthorizer } from './authorization.js';
 import { hasImpersonationHeaders, impersonate, impersonationRequestOf } from './impersonation.js';
@@ -47,15 +48,6 @@ const chain = new AuthorizationChain([new PrivilegedGroupAuthorizer(), new Polic
 const erin: UserInfo = { username: 'erin', groups: ['system:authenticated'] };
 const root: UserInfo = { username: 'root', groups: ['system:masters', 'system:authenticated'] };
 const frank: UserInfo = { username: 'frank', groups: ['system:authenticated'] };
-
-async function rejection(promise: Promise<unknown>): Promise<StatusError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof StatusError)) throw new Error(`expected a StatusError, got ${String(error)}`);
-  return error;
-}
 
 describe('impersonationRequestOf', () => {
   it('reads user, groups, uid and extras (keys lower-cased and percent-decoded)', () => {
@@ -115,12 +107,12 @@ describe('impersonate', () => {
   });
 
   it('a user not allowed: 403 in upstream words, naming the resource "users"', async () => {
-    const error = await rejection(impersonate({ 'impersonate-user': ['alice'] }, erin, chain));
+    const error = await expectStatusError(impersonate({ 'impersonate-user': ['alice'] }, erin, chain));
     expect(error.code).toBe(403);
     expect(error.message).toBe(
       'users "alice" is forbidden: User "erin" cannot impersonate resource "users" in API group "" at the cluster scope',
     );
-    const nobody = await rejection(impersonate({ 'impersonate-user': ['bob'] }, frank, chain));
+    const nobody = await expectStatusError(impersonate({ 'impersonate-user': ['bob'] }, frank, chain));
     expect(nobody.message).toContain('User "frank" cannot impersonate resource "users"');
   });
 
@@ -128,7 +120,7 @@ describe('impersonate', () => {
     expect(
       await impersonate({ 'impersonate-user': ['bob'], 'impersonate-group': ['devs'] }, erin, chain),
     ).toEqual({ username: 'bob', groups: ['devs', 'system:authenticated'] });
-    const error = await rejection(
+    const error = await expectStatusError(
       impersonate(
         { 'impersonate-user': ['bob'], 'impersonate-group': ['devs', 'system:masters'] },
         erin,
@@ -147,7 +139,7 @@ describe('impersonate', () => {
       username: 'system:serviceaccount:ci:builder',
       groups: ['system:serviceaccounts', 'system:serviceaccounts:ci', 'system:authenticated'],
     });
-    const error = await rejection(
+    const error = await expectStatusError(
       impersonate({ 'impersonate-user': ['system:serviceaccount:ci:deployer'] }, erin, chain),
     );
     expect(error.message).toBe(
@@ -163,13 +155,13 @@ describe('impersonate', () => {
         chain,
       ),
     ).toEqual({ username: 'bob', uid: '42', groups: ['system:authenticated'], extra: { scopes: ['view'] } });
-    const uid = await rejection(
+    const uid = await expectStatusError(
       impersonate({ 'impersonate-user': ['bob'], 'impersonate-uid': ['7'] }, erin, chain),
     );
     expect(uid.message).toBe(
       'uids.authentication.k8s.io "7" is forbidden: User "erin" cannot impersonate resource "uids" in API group "authentication.k8s.io" at the cluster scope',
     );
-    const extra = await rejection(
+    const extra = await expectStatusError(
       impersonate(
         { 'impersonate-user': ['bob'], 'impersonate-extra-scopes': ['view', 'admin'] },
         erin,

@@ -1,47 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Field management through the HTTP API over the real registry and embedded store: every write
 // records its manager, apply merges, prunes, conflicts and forces, and managedFields survive.
-import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
-import { openEmbeddedStore } from '@cpkit/store-embedded';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiServerModule, HttpApiServer } from '../server/http-api-server.js';
+import { describe, expect, it } from 'vitest';
+import { usePlainApiServer } from '../testing/api-server.js';
 
-let cp: TestControlPlane;
-let base: string;
-
-beforeAll(async () => {
-  cp = await startTestControlPlane({
-    store: await openEmbeddedStore(),
-    modules: [apiServerModule({ port: 0, tls: false, anonymous: true, authorization: 'AlwaysAllow' })],
-  });
-  const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
-  if (!address) throw new Error('no address');
-  base = address.url;
-});
-
-afterAll(async () => {
-  await cp?.stop();
-});
-
-interface Reply {
-  status: number;
-  body: any;
-}
-
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Reply> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const { call } = usePlainApiServer();
 
 const apply = (path: string, body: unknown, query: string) =>
   call('PATCH', `${path}?${query}`, JSON.stringify(body), { 'Content-Type': 'application/apply-patch+yaml' });

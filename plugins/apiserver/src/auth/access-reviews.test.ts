@@ -2,15 +2,10 @@
 // The review APIs: SubjectAccessReview, LocalSubjectAccessReview, SelfSubjectRulesReview and
 // TokenReview over real RBAC rules and a real token authenticator; then the same through the HTTPS
 // server (with impersonation and escalation prevention on registry writes).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type KubeObject, type UserInfo } from '@cpkit/core';
-import { expectStatusError, startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
-import { openEmbeddedStore } from '@cpkit/store-embedded';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiServerModule, HttpApiServer } from '../server/http-api-server.js';
+import { expectStatusError } from '@cpkit/core/testing';
+import { describe, expect, it } from 'vitest';
+import { useSecureApiServer } from '../testing/api-server.js';
 import { type AccessReviewContext, accessReviewEndpoint } from './access-reviews.js';
 import { AuthenticationChain } from './authentication.js';
 import { AlwaysAllowAuthorizer, AuthorizationChain, PrivilegedGroupAuthorizer } from './authorization.js';
@@ -261,62 +256,9 @@ describe('TokenReview', () => {
 
 // Through the HTTPS server: routing, authorization of the reviews themselves, impersonation and
 // escalation prevention on real registry writes.
-let cp: TestControlPlane;
-let dir: string;
-let base: string;
-let ca: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cpkit-reviews-'));
-  await writeFile(
-    join(dir, 'tokens.csv'),
-    'root-token,root,1,"system:masters"\nbob-token,bob,2,""\nann-token,ann,3,""\n',
-  );
-  cp = await startTestControlPlane({
-    store: await openEmbeddedStore(),
-    modules: [apiServerModule({ port: 0, dataDir: join(dir, 'data'), tokenFile: join(dir, 'tokens.csv') })],
-  });
-  const server = cp.controlPlane.get<HttpApiServer>(HttpApiServer);
-  base = server.address()?.url ?? '';
-  ca = server.pki?.caCertPem ?? '';
-});
-afterAll(async () => {
-  await cp?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
-function call(
-  method: string,
-  path: string,
-  token: string,
-  body?: unknown,
-  headers: Record<string, string | string[]> = {},
-  // biome-ignore lint/suspicious/noExplicitAny: JSON replies, checked by the assertions
-): Promise<{ code: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${base}${path}`,
-      {
-        method,
-        ca,
-        headers: {
-          Authorization: `Bearer ${token}`,
-          ...(body ? { 'Content-Type': 'application/json' } : {}),
-          ...headers,
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => {
-          text += chunk.toString();
-        });
-        res.on('end', () => resolve({ code: res.statusCode ?? 0, body: JSON.parse(text || '{}') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
+const { call } = useSecureApiServer(
+  'root-token,root,1,"system:masters"\nbob-token,bob,2,""\nann-token,ann,3,""\n',
+);
 
 describe('the review APIs, impersonation and escalation prevention over HTTPS', () => {
   it('serves the reviews to those allowed to create them', async () => {

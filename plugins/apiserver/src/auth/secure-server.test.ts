@@ -2,69 +2,14 @@
 // The API server with its defaults (HTTPS, authentication, RBAC) over the real registry, driven
 // with node:https: RBAC follows binding changes through its watch, reviews answer for the caller,
 // TokenRequest issues working tokens, and registry writes carry the user.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry, type UserInfo } from '@cpkit/core';
-import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
-import { openEmbeddedStore } from '@cpkit/store-embedded';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiServerModule, HttpApiServer } from '../server/http-api-server.js';
+import { describe, expect, it } from 'vitest';
+import { HttpApiServer } from '../server/http-api-server.js';
+import { useSecureApiServer } from '../testing/api-server.js';
 
-let cp: TestControlPlane;
-let dir: string;
-let base: string;
-let ca: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cpkit-secure-'));
-  await writeFile(join(dir, 'tokens.csv'), 'carol-token,carol,7,"qa"\n');
-  cp = await startTestControlPlane({
-    store: await openEmbeddedStore(),
-    modules: [apiServerModule({ port: 0, dataDir: join(dir, 'data'), tokenFile: join(dir, 'tokens.csv') })],
-  });
-  const server = cp.controlPlane.get<HttpApiServer>(HttpApiServer);
-  base = server.address()?.url ?? '';
-  ca = server.pki?.caCertPem ?? '';
-});
-afterAll(async () => {
-  await cp?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
-function call(
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-): Promise<{ code: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${base}${path}`,
-      {
-        method,
-        ca,
-        headers: {
-          ...(token ? { Authorization: `Bearer ${token}` } : {}),
-          ...(body ? { 'Content-Type': 'application/json' } : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => {
-          text += chunk.toString();
-        });
-        res.on('end', () => {
-          const json = (res.headers['content-type'] ?? '').includes('json');
-          resolve({ code: res.statusCode ?? 0, body: json ? JSON.parse(text) : text });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
+const api = useSecureApiServer('carol-token,carol,7,"qa"\n');
+const { call } = api;
 
 async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -82,7 +27,7 @@ const ssar = (verb: string, resource: string, namespace: string) => ({
 
 describe('the API server with its secure defaults', () => {
   it('serves HTTPS with its CA; anonymous requests get 401 even for /healthz', async () => {
-    expect(base).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(api.base).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(await call('GET', '/healthz')).toMatchObject({ code: 401, body: { reason: 'Unauthorized' } });
     expect((await call('GET', '/healthz', 'carol-token')).code).toBe(200);
   });
@@ -106,7 +51,7 @@ describe('the API server with its secure defaults', () => {
     );
     expect(review).toMatchObject({ code: 201, body: { status: { allowed: false } } });
 
-    const registry = cp.client;
+    const registry = api.cp.client;
     await registry.create({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -137,12 +82,12 @@ describe('the API server with its secure defaults', () => {
   });
 
   it('issues service-account tokens through TokenRequest, usable as bearer tokens', async () => {
-    await cp.client.create({
+    await api.cp.client.create({
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       metadata: { name: 'builder', namespace: 'default' },
     });
-    await cp.client.create({
+    await api.cp.client.create({
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
       metadata: { name: 'builder-edit', namespace: 'default' },
@@ -153,8 +98,8 @@ describe('the API server with its secure defaults', () => {
     const path = '/api/v1/namespaces/default/serviceaccounts/builder/token';
     expect((await call('POST', path, 'carol-token', { spec: {} })).code).toBe(403);
     // ... the service account itself may (edit grants serviceaccounts/token), for a service account of its namespace.
-    const server = cp.controlPlane.get<HttpApiServer>(HttpApiServer);
-    const sa = await cp.client.get('ServiceAccount', 'builder', { namespace: 'default' });
+    const server = api.cp.controlPlane.get<HttpApiServer>(HttpApiServer);
+    const sa = await api.cp.client.get('ServiceAccount', 'builder', { namespace: 'default' });
     const first = await server.serviceAccountTokens?.issue({
       namespace: 'default',
       name: 'builder',
@@ -191,7 +136,7 @@ describe('the API server with its secure defaults', () => {
 
 describe('registry writes carry the authenticated user', () => {
   it('passes the user on create, update, patch and delete', async () => {
-    const real = cp.controlPlane.get<Registry>(Registry);
+    const real = api.cp.controlPlane.get<Registry>(Registry);
     const seen: Array<[string, UserInfo | undefined]> = [];
     const recording = new Proxy(real, {
       get(target, property, receiver) {
@@ -211,7 +156,7 @@ describe('registry writes carry the authenticated user', () => {
       scheme: real.scheme,
       tls: false,
       authorization: 'AlwaysAllow',
-      tokenFile: join(dir, 'tokens.csv'),
+      tokenFile: join(api.dir, 'tokens.csv'),
     });
     const controller = new AbortController();
     await server.start(controller.signal);

@@ -1,35 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // pods/binding over HTTP: what the scheduler does when it runs as its own process.
-import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
-import { openEmbeddedStore } from '@cpkit/store-embedded';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiServerModule, HttpApiServer } from './http-api-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { usePlainApiServer } from '../testing/api-server.js';
 
-let cp: TestControlPlane;
-let base: string;
-
-beforeAll(async () => {
-  cp = await startTestControlPlane({
-    store: await openEmbeddedStore(),
-    modules: [apiServerModule({ port: 0, tls: false, anonymous: true, authorization: 'AlwaysAllow' })],
-  });
-  const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
-  if (!address) throw new Error('no address');
-  base = address.url;
-});
-
-afterAll(async () => {
-  await cp?.stop();
-});
-
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const { call } = usePlainApiServer();
 
 const pods = '/api/v1/namespaces/default/pods';
 const binding = (pod: string, node: string, name = pod) => ({

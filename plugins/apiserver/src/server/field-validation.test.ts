@@ -1,54 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // fieldValidation and the OpenAPI v3 documents over HTTP, against the real registry and embedded store.
-import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
-import { openEmbeddedStore } from '@cpkit/store-embedded';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiServerModule, HttpApiServer } from './http-api-server.js';
+import { describe, expect, it } from 'vitest';
+import { usePlainApiServer } from '../testing/api-server.js';
 
-let cp: TestControlPlane;
-let base: string;
-
-beforeAll(async () => {
-  cp = await startTestControlPlane({
-    store: await openEmbeddedStore(),
-    modules: [apiServerModule({ port: 0, tls: false, anonymous: true, authorization: 'AlwaysAllow' })],
-  });
-  const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
-  if (!address) throw new Error('no address');
-  base = address.url;
-});
-
-afterAll(async () => {
-  await cp?.stop();
-});
-
-interface Reply {
-  status: number;
-  warnings: string[];
-  body: any;
-}
-
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-  contentType = 'application/json',
-): Promise<Reply> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': contentType },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const warning = response.headers.get('warning');
-  return {
-    status: response.status,
-    // fetch joins repeated headers with ", "; each value is `299 - "<quoted>"`.
-    warnings: warning
-      ? [...warning.matchAll(/299 - ("(?:[^"\\]|\\.)*")/g)].map((m) => JSON.parse(m[1]!))
-      : [],
-    body: await response.json(),
-  };
-}
+const { call } = usePlainApiServer();
 
 const deployments = '/apis/apps/v1/namespaces/default/deployments';
 
@@ -137,7 +92,7 @@ describe('fieldValidation over HTTP', () => {
       'PATCH',
       `${path}?fieldValidation=Strict`,
       { spec: { paused: true, zzz: 1, template: { metadata: { annotations: { a: 'b' } } } } },
-      'application/merge-patch+json',
+      { 'Content-Type': 'application/merge-patch+json' },
     );
     expect(merge.status).toBe(400);
     expect(merge.body.message).toBe('strict decoding error: unknown field "spec.zzz"');
@@ -156,7 +111,7 @@ describe('fieldValidation over HTTP', () => {
           },
         },
       },
-      'application/strategic-merge-patch+json',
+      { 'Content-Type': 'application/strategic-merge-patch+json' },
     );
     expect(strategic.status).toBe(200);
     expect(strategic.warnings).toEqual(['unknown field "spec.template.spec.containers[0].imagePullPolicyy"']);
@@ -170,7 +125,7 @@ describe('fieldValidation over HTTP', () => {
         { op: 'replace', path: '/spec/replicas', value: 4 },
         { op: 'add', path: '/spec/nope', value: 1 },
       ],
-      'application/json-patch+json',
+      { 'Content-Type': 'application/json-patch+json' },
     );
     expect(json.status).toBe(400);
     expect(json.body.message).toBe('strict decoding error: unknown field "spec.nope"');
@@ -181,7 +136,7 @@ describe('fieldValidation over HTTP', () => {
         { op: 'replace', path: '/spec/replicas', value: 4 },
         { op: 'add', path: '/spec/nope', value: 1 },
       ],
-      'application/json-patch+json',
+      { 'Content-Type': 'application/json-patch+json' },
     );
     expect(jsonWarn).toMatchObject({ status: 200, warnings: ['unknown field "spec.nope"'] });
     expect(jsonWarn.body.spec.replicas).toBe(4);
@@ -194,16 +149,13 @@ describe('fieldValidation over HTTP', () => {
       'PATCH',
       `${deployments}/applied?fieldManager=test&fieldValidation=Strict`,
       body,
-      'application/apply-patch+yaml',
+      { 'Content-Type': 'application/apply-patch+yaml' },
     );
     expect(strict.status).toBe(400);
     expect(strict.body.message).toContain('unknown field "spec.replicaz"');
-    const warn = await call(
-      'PATCH',
-      `${deployments}/applied?fieldManager=test&fieldValidation=Warn`,
-      body,
-      'application/apply-patch+yaml',
-    );
+    const warn = await call('PATCH', `${deployments}/applied?fieldManager=test&fieldValidation=Warn`, body, {
+      'Content-Type': 'application/apply-patch+yaml',
+    });
     expect(warn).toMatchObject({ status: 201, warnings: ['unknown field "spec.replicaz"'] });
     expect(warn.body.spec).not.toHaveProperty('replicaz');
   });

@@ -1,56 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // The API server over the real in-process registry and the embedded store, driven with fetch.
-import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
-import { openEmbeddedStore } from '@cpkit/store-embedded';
 import protobuf from 'protobufjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type ApiReply, usePlainApiServer } from '../testing/api-server.js';
 import { aggregatedDiscoveryContentType } from './discovery.js';
-import { apiServerModule, HttpApiServer } from './http-api-server.js';
 
-let cp: TestControlPlane;
-let base: string;
-
-beforeAll(async () => {
-  cp = await startTestControlPlane({
-    store: await openEmbeddedStore(),
-    // Plain HTTP with anonymous access and AlwaysAllow: this file tests the REST semantics; the
-    // security layers have their own tests (src/auth, and kubectl over HTTPS in test/e2e).
-    modules: [apiServerModule({ port: 0, tls: false, anonymous: true, authorization: 'AlwaysAllow' })],
-  });
-  const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
-  if (!address) throw new Error('no address');
-  base = address.url;
-});
-
-afterAll(async () => {
-  await cp?.stop();
-});
-
-interface Reply {
-  status: number;
-  contentType: string;
-  body: any;
-}
-
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Reply> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  const contentType = response.headers.get('content-type') ?? '';
-  return {
-    status: response.status,
-    contentType,
-    body: contentType.includes('json') ? JSON.parse(text) : text,
-  };
-}
+// Plain HTTP with anonymous access and AlwaysAllow: this file tests the REST semantics; the
+// security layers have their own tests (src/auth, and kubectl over HTTPS in test/e2e).
+const api = usePlainApiServer();
+const { call } = api;
 
 const cmPath = '/api/v1/namespaces/default/configmaps';
 const tableAccept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
@@ -133,7 +91,7 @@ describe('non-resource endpoints and discovery', () => {
 
   it('accepts a known-fields body under fieldValidation=Strict without warnings, and rejects unknown modes', async () => {
     const path = '/api/v1/namespaces/kube-public/configmaps';
-    const response = await fetch(`${base}${path}?fieldValidation=Strict`, {
+    const response = await fetch(`${api.base}${path}?fieldValidation=Strict`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ metadata: { name: 'fv' }, data: { a: 'b' } }),
@@ -249,7 +207,7 @@ describe('resources', () => {
       },
     });
     const path = '/apis/apps/v1/namespaces/default/deployments/p';
-    const patch = (type: string, body: unknown): Promise<Reply> =>
+    const patch = (type: string, body: unknown): Promise<ApiReply> =>
       call('PATCH', path, body, { 'Content-Type': `application/${type}` });
     const strategic = await patch('strategic-merge-patch+json', {
       spec: { template: { spec: { containers: [{ name: 'b', image: 'b:2' }] } } },
@@ -350,7 +308,7 @@ describe('resources', () => {
     expect(patched).toMatchObject({ status: 200, body: { kind: 'Scale', spec: { replicas: 5 } } });
     expect((await call('GET', path)).body.spec.replicas).toBe(5);
     // A PUT of the stale Scale (no Content-Type, as kubectl sends it) is a Conflict.
-    const stale = await fetch(`${base}${path}/scale`, {
+    const stale = await fetch(`${api.base}${path}/scale`, {
       method: 'PUT',
       // Bytes, so fetch adds no Content-Type.
       body: new TextEncoder().encode(JSON.stringify({ ...scale, spec: { replicas: 9 } })),
@@ -394,7 +352,7 @@ describe('resources', () => {
     const first = (await call('POST', cmPath, { metadata: { name: 'w1', labels: { w: 'y' } } })).body;
     const controller = new AbortController();
     const response = await fetch(
-      `${base}${cmPath}?watch=true&labelSelector=w%3Dy&resourceVersion=${first.metadata.resourceVersion}`,
+      `${api.base}${cmPath}?watch=true&labelSelector=w%3Dy&resourceVersion=${first.metadata.resourceVersion}`,
       { signal: controller.signal },
     );
     expect(response.status).toBe(200);
@@ -425,7 +383,7 @@ describe('resources', () => {
     const first = (await call('POST', cmPath, { metadata: { name: 't1', labels: { t: 'y' } } })).body;
     const controller = new AbortController();
     const response = await fetch(
-      `${base}${cmPath}?watch=true&labelSelector=t%3Dy&resourceVersion=${first.metadata.resourceVersion}`,
+      `${api.base}${cmPath}?watch=true&labelSelector=t%3Dy&resourceVersion=${first.metadata.resourceVersion}`,
       { signal: controller.signal, headers: { Accept: tableAccept } },
     );
     await call('POST', cmPath, { metadata: { name: 't2', labels: { t: 'y' } }, data: { a: 'b' } });
@@ -463,7 +421,7 @@ describe('resources', () => {
       .bytes(new Uint8Array())
       .finish();
     const body = Buffer.concat([Buffer.from('k8s\u0000', 'latin1'), Buffer.from(unknown)]);
-    const response = await fetch(`${base}/api/v1/namespaces/default/pods`, {
+    const response = await fetch(`${api.base}/api/v1/namespaces/default/pods`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/vnd.kubernetes.protobuf' },
       body,
@@ -502,7 +460,7 @@ describe('resources', () => {
   });
 
   it('rejects a broken watch resourceVersion with a 400 Status before streaming, as upstream', async () => {
-    const response = await fetch(`${base}${cmPath}?watch=true&resourceVersion=abc`);
+    const response = await fetch(`${api.base}${cmPath}?watch=true&resourceVersion=abc`);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'BadRequest' });
   });

@@ -2,40 +2,19 @@
 // List and watch semantics over HTTP that clients rely on: paging, resourceVersionMatch, 410 after
 // compaction (as an HTTP status on lists, as an ERROR event on watches), bookmarks, timeoutSeconds,
 // selectors on watches, dryRun, and deletecollection.
-import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
 import { type EmbeddedStore, openEmbeddedStore } from '@cpkit/store-embedded';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiServerModule, HttpApiServer } from './http-api-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { usePlainApiServer } from '../testing/api-server.js';
 
-let cp: TestControlPlane;
 let store: EmbeddedStore;
-let base: string;
-
-beforeAll(async () => {
-  store = await openEmbeddedStore({ compactionIntervalMs: 0 });
-  cp = await startTestControlPlane({
-    store,
-    modules: [apiServerModule({ port: 0, tls: false, anonymous: true, authorization: 'AlwaysAllow' })],
-    registry: { bookmarkIntervalMs: 200 },
-  });
-  const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
-  if (!address) throw new Error('no address');
-  base = address.url;
+const api = usePlainApiServer({
+  store: async () => {
+    store = await openEmbeddedStore({ compactionIntervalMs: 0 });
+    return store;
+  },
+  registry: { bookmarkIntervalMs: 200 },
 });
-
-afterAll(async () => {
-  await cp?.stop();
-});
-
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const { call } = api;
 
 /** Reads a watch stream until `until` holds for the events so far or the server ends it. */
 async function watchEvents(
@@ -45,7 +24,7 @@ async function watchEvents(
 ): Promise<{ events: any[]; ended: boolean }> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), limitMs);
-  const response = await fetch(`${base}${path}`, { signal: abort.signal });
+  const response = await fetch(`${api.base}${path}`, { signal: abort.signal });
   expect(response.status).toBe(200);
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();

@@ -67,6 +67,70 @@ function dropEmptyMetadataCollections(object: UnstructuredObject): void {
 }
 
 /**
+ * The stored text of an object with its resourceVersion put back, without parsing it: the stored
+ * form starts `{"apiVersion":…,"kind":…,"metadata":{` (see `encode`). Text in any other shape (data
+ * written by an older version) takes the slow path.
+ */
+export function withResourceVersion(stored: string, revision: number): string {
+  const rv = `"resourceVersion":"${revision}"`;
+  const start = stored.indexOf('"metadata":{');
+  if (
+    start > 0 &&
+    start < 200 &&
+    stored.startsWith('{"apiVersion":') &&
+    !stored.includes('"resourceVersion"', start)
+  ) {
+    const at = start + '"metadata":{'.length;
+    return `${stored.slice(0, at)}${rv}${stored[at] === '}' ? '' : ','}${stored.slice(at)}`;
+  }
+  const object = JSON.parse(stored) as UnstructuredObject;
+  metaOf(object).resourceVersion = String(revision);
+  return JSON.stringify(object);
+}
+
+/** Serialized objects of store events, shared by every watcher that sees the same event. */
+const serializedEvents = new WeakMap<StoreEvent, string>();
+
+function eventJson(event: StoreEvent): string {
+  let json = serializedEvents.get(event);
+  if (json === undefined) {
+    json = withResourceVersion(event.value, event.revision);
+    serializedEvents.set(event, json);
+  }
+  return json;
+}
+
+/**
+ * A watch event whose `object` is parsed from `json` on first read (a private copy, as every
+ * registry result), and whose non-enumerable `json` lets a server write the object unparsed.
+ */
+function lazyWatchEvent(type: 'ADDED' | 'MODIFIED', json: string): WatchEvent {
+  let object: UnstructuredObject | undefined;
+  const event = {
+    type,
+    get object(): UnstructuredObject {
+      object ??= JSON.parse(json) as UnstructuredObject;
+      return object;
+    },
+    set object(value: UnstructuredObject) {
+      object = value;
+      // The text no longer describes the event's object.
+      delete (event as unknown as Record<symbol, unknown>)[serializedObject];
+    },
+  } as WatchEvent;
+  Object.defineProperty(event, serializedObject, { value: json, enumerable: false, configurable: true });
+  return event;
+}
+
+/**
+ * Symbol of the serialized form some registry watch events carry: the JSON text of the event's
+ * object as delivered, resourceVersion included. A server may write it instead of stringifying the
+ * object; it is removed when `object` is replaced, and must not be relied on after mutating `object`.
+ * @category Registry
+ */
+export const serializedObject = Symbol.for('cpkit.serializedObject');
+
+/**
  * Service identifier of the {@link Registry}.
  * @category Registry
  */
@@ -79,6 +143,12 @@ export const Registry = Symbol.for('cpkit.Registry');
  */
 export interface RegistryCaller {
   user?: UserInfo;
+  /**
+   * The caller hands the object over: the registry may change and keep it instead of copying it
+   * first. For callers that parsed the object themselves and drop it after the call (the API server
+   * with request bodies); everyone else leaves it unset.
+   */
+  handOver?: boolean;
 }
 
 /** Options of {@link Registry.create}. @category Registry */
@@ -195,6 +265,11 @@ export interface Registry {
   readonly scheme: Scheme;
   /** Reads one object; `NotFound` (`pods "web" not found`) when absent. */
   get<T extends KubeObject = KubeObject>(kind: KindReference, name: string, options?: GetOptions): Promise<T>;
+  /**
+   * As {@link Registry.get}, but the object's JSON text as stored (resourceVersion included),
+   * without parsing it: what a server answering a GET writes.
+   */
+  getJson(kind: KindReference, name: string, options?: GetOptions): Promise<string>;
   /** Lists objects with label/field selectors, paging and resourceVersion semantics as upstream. */
   list<T extends KubeObject = KubeObject>(kind: KindReference, options?: ListOptions): Promise<KubeList<T>>;
   /** Creates an object (kind from `options.kind` or the object's apiVersion/kind). */
@@ -456,6 +531,26 @@ export class StoreRegistry implements Registry {
     return current.object as unknown as T;
   }
 
+  async getJson(kindRef: KindReference, name: string, options: GetOptions = {}): Promise<string> {
+    const kind = this.scheme.resolve(kindRef);
+    checkName(name);
+    const namespace = this.namespaceFor(kind, options.namespace);
+    if (
+      options.resourceVersion !== undefined &&
+      options.resourceVersion !== '' &&
+      options.resourceVersion !== '0'
+    ) {
+      await this.checkNotTooLarge(parseResourceVersion(options.resourceVersion));
+    }
+    try {
+      const entry = await this.store.get(storageKey(kind, namespace, name));
+      return withResourceVersion(entry.value, entry.modRevision);
+    } catch (error) {
+      if (isStatusError(error, 'NotFound')) throw errors.notFound(this.subject(kind, name));
+      throw StatusError.from(error);
+    }
+  }
+
   async list<T extends KubeObject = KubeObject>(
     kindRef: KindReference,
     options: ListOptions = {},
@@ -515,7 +610,7 @@ export class StoreRegistry implements Registry {
   // Create
 
   async create<T extends KubeObject = KubeObject>(input: T, options: RegistryCreateOptions = {}): Promise<T> {
-    const object = this.copyInput(input);
+    const object = this.copyInput(input, options.handOver);
     const kind = this.kindOf(object, options.kind);
     const dryRun = isDryRun(options);
     if (object.metadata !== undefined && !isPlainObject(object.metadata))
@@ -596,7 +691,9 @@ export class StoreRegistry implements Registry {
         try {
           const entry = await this.store.create(key, this.encode(candidate));
           stored = true;
-          return this.decode(entry.value, entry.modRevision) as unknown as T;
+          // The candidate is this call's own copy and equals what was stored: no need to re-parse it.
+          meta.resourceVersion = String(entry.modRevision);
+          return candidate as unknown as T;
         } catch (error) {
           if (isStatusError(error, 'AlreadyExists')) {
             // A generated name that collided is retried with another suffix, as upstream does.
@@ -665,7 +762,7 @@ export class StoreRegistry implements Registry {
   // Update and patch
 
   async update<T extends KubeObject = KubeObject>(input: T, options: RegistryUpdateOptions = {}): Promise<T> {
-    const object = this.copyInput(input);
+    const object = this.copyInput(input, options.handOver);
     const kind = this.kindOf(object, options.kind);
     const subresource = this.checkSubresource(kind, options.subresource);
     if (!isPlainObject(object.metadata))
@@ -1249,11 +1346,16 @@ export class StoreRegistry implements Registry {
       const last = this.decode(event.value, event.revision);
       return this.matches(kind, selectors, last) ? { type: 'DELETED', object: last } : undefined;
     }
+    const added = event.type === 'create' || event.prevValue === undefined;
+    if (!filtered) {
+      // Every unfiltered watcher of this store event gets the same text (a server writes it as is)
+      // and parses its own copy only if it reads `object`.
+      return lazyWatchEvent(added ? 'ADDED' : 'MODIFIED', eventJson(event));
+    }
     const current = this.decode(event.value, event.revision);
-    if (event.type === 'create' || event.prevValue === undefined) {
+    if (added || event.prevValue === undefined) {
       return this.matches(kind, selectors, current) ? { type: 'ADDED', object: current } : undefined;
     }
-    if (!filtered) return { type: 'MODIFIED', object: current };
     const previous = this.decode(event.prevValue, event.revision);
     const nowMatches = this.matches(kind, selectors, current);
     const matchedBefore = this.matches(kind, selectors, previous);
@@ -1267,11 +1369,16 @@ export class StoreRegistry implements Registry {
   // ---------------------------------------------------------------------------------------------
   // Helpers
 
+  /**
+   * Stored form: the object without its resourceVersion (that is the store's revision), with
+   * apiVersion, kind and metadata first so {@link withResourceVersion} can splice the revision back
+   * into the text without parsing it.
+   */
   private encode(object: UnstructuredObject): string {
-    const metadata = object.metadata;
-    if (!metadata?.resourceVersion) return JSON.stringify(object);
-    const { resourceVersion: _resourceVersion, ...rest } = metadata;
-    return JSON.stringify({ ...object, metadata: rest });
+    const { apiVersion, kind, metadata, ...rest } = object;
+    if (!metadata?.resourceVersion) return JSON.stringify({ apiVersion, kind, metadata, ...rest });
+    const { resourceVersion: _resourceVersion, ...meta } = metadata;
+    return JSON.stringify({ apiVersion, kind, metadata: meta, ...rest });
   }
 
   private decode(value: string, revision: number): UnstructuredObject {
@@ -1290,9 +1397,9 @@ export class StoreRegistry implements Registry {
     }
   }
 
-  private copyInput(input: KubeObject): UnstructuredObject {
+  private copyInput(input: KubeObject, handOver = false): UnstructuredObject {
     if (!isPlainObject(input)) throw errors.badRequest('the object must be a JSON object');
-    return cloneJson(input as UnstructuredObject, 'object');
+    return handOver ? (input as UnstructuredObject) : cloneJson(input as UnstructuredObject, 'object');
   }
 
   private kindOf(object: UnstructuredObject, expected: KindReference | undefined): RegisteredKind {

@@ -10,6 +10,7 @@ import {
   type Registry,
   type Scheme,
   StatusError,
+  serializedObject,
   type UserInfo,
 } from '@cpkit/core';
 import jsonPatch, { type Operation } from 'fast-json-patch';
@@ -51,7 +52,7 @@ import {
   unknownFieldPruner,
 } from './openapi.js';
 import { decodeProtobufObject, protobufContentType } from './protobuf.js';
-import { parseRequestInfo, type RequestInfo } from './request-info.js';
+import { type RequestInfo, requestInfoOf } from './request-info.js';
 import { applyScale, type Scale, scaleOf } from './scale.js';
 
 /** Largest request body accepted, as upstream (3 MiB). */
@@ -96,7 +97,15 @@ function acceptsAs(accept: string | undefined, as: string, group: string): boole
 }
 
 function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, code, JSON.stringify(body), contentType);
+}
+
+function sendJsonText(
+  res: ServerResponse,
+  code: number,
+  text: string,
+  contentType = 'application/json',
+): void {
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }
@@ -384,7 +393,7 @@ export class ApiHandler {
   /** Serves one request; never rejects (every failure becomes a Status reply). */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const info = parseRequestInfo(req.method ?? 'GET', req.url ?? '/');
+      const info = requestInfoOf(req);
       // Authentication, then authorization, before anything is read or written (as upstream's filters).
       const authenticated = (await this.options.authentication?.authenticate(req)) ?? anonymousCaller();
       // Impersonation headers (kubectl --as) are authorized for the real caller, then the request runs
@@ -611,10 +620,10 @@ export class ApiHandler {
     switch (info.verb) {
       case 'get': {
         const resourceVersion = query.get('resourceVersion') ?? undefined;
-        reply(
-          200,
-          await registry.get(gvk, info.name, { namespace, ...(resourceVersion ? { resourceVersion } : {}) }),
-        );
+        const options = { namespace, ...(resourceVersion ? { resourceVersion } : {}) };
+        if (table) reply(200, await registry.get(gvk, info.name, options));
+        // The stored text goes out as it is: no parse and stringify per GET.
+        else sendJsonText(res, 200, await registry.getJson(gvk, info.name, options));
         return;
       }
       case 'list': {
@@ -639,7 +648,13 @@ export class ApiHandler {
         validateFields(req, gvk, object, 'decode');
         this.checkNamespace(object, namespace, kind);
         recordUpdate(kind, undefined, object, fieldManagerContext(kind, managerOf(req, query)));
-        const created = await registry.create(object, { kind: gvk, namespace, ...writeOptions(query, info) });
+        // The body was parsed for this request alone: the registry may take it over without a copy.
+        const created = await registry.create(object, {
+          kind: gvk,
+          namespace,
+          handOver: true,
+          ...writeOptions(query, info),
+        });
         reply(201, created);
         return;
       }
@@ -1122,7 +1137,12 @@ export class ApiHandler {
       next: (event) => {
         startStream();
         if (tableWithObject === undefined || event.type === 'BOOKMARK') {
-          res.write(`${JSON.stringify(event)}\n`);
+          // The registry hands every watcher of one change the same serialized object: a thousand
+          // watchers cost one JSON.stringify, not a thousand.
+          const json = (event as { [serializedObject]?: string })[serializedObject];
+          res.write(
+            json === undefined ? `${JSON.stringify(event)}\n` : `{"type":"${event.type}","object":${json}}\n`,
+          );
           return;
         }
         // As upstream: each event carries a one-row Table; only the first one has the columns.

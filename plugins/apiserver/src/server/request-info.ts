@@ -138,3 +138,19 @@ export function parseRequestInfo(method: string, rawUrl: string): RequestInfo {
   }
   return { isResourceRequest: true, path, verb, group, version, resource, subresource, namespace, name };
 }
+
+const parsedRequests = new WeakMap<object, RequestInfo>();
+
+/**
+ * {@link parseRequestInfo} of a request, parsed once and remembered for the request's lifetime (the
+ * filter chain and the handler both need it). Parse errors are not remembered: they throw each time.
+ * @category API server
+ */
+export function requestInfoOf(req: { method?: string; url?: string }): RequestInfo {
+  let info = parsedRequests.get(req);
+  if (info === undefined) {
+    info = parseRequestInfo(req.method ?? 'GET', req.url ?? '/');
+    parsedRequests.set(req, info);
+  }
+  return info;
+}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { IncomingMessage } from 'node:http';
 import type { Scheme } from '@cpkit/core';
-import { parseRequestInfo, type RequestInfo } from '../request-info.js';
+import { type RequestInfo, requestInfoOf } from '../request-info.js';
 
 /**
  * What the filters need to know about a request before the handler runs: whether it is long-running
@@ -63,7 +63,7 @@ export function classifyRequest(req: IncomingMessage, scheme: Scheme): RequestCl
   const methodLabel = knownMethods.has(method) ? method : 'other';
   let info: RequestInfo | undefined;
   try {
-    info = parseRequestInfo(method, req.url ?? '/');
+    info = requestInfoOf(req);
   } catch {
     info = undefined;
   }

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+// The serialized fast paths: GET text straight from the store, watch events sharing one text.
+import { EmbeddedStore } from '@cpkit/store-embedded';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerBuiltinKinds } from '../api/builtin-kinds.js';
+import type { UnstructuredObject } from '../api/object.js';
+import { DefaultScheme } from '../api/scheme.js';
+import type { WatchEvent } from '../contracts/api-client.js';
+import { StoreRegistry, serializedObject, withResourceVersion } from './registry.js';
+
+let store: EmbeddedStore;
+let registry: StoreRegistry;
+const cm = { group: '', version: 'v1', kind: 'ConfigMap' };
+
+beforeAll(async () => {
+  store = await EmbeddedStore.open({ compactionIntervalMs: 0 });
+  const scheme = new DefaultScheme();
+  registerBuiltinKinds(scheme);
+  registry = new StoreRegistry(store, scheme);
+  await registry.create<UnstructuredObject>({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'default' },
+  });
+});
+
+afterAll(async () => {
+  await store.close();
+});
+
+describe('withResourceVersion', () => {
+  it('splices the revision into the stored form, and parses anything else', () => {
+    const stored = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"k":"v"}}';
+    expect(JSON.parse(withResourceVersion(stored, 42))).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { resourceVersion: '42', name: 'a' },
+      data: { k: 'v' },
+    });
+    expect(JSON.parse(withResourceVersion('{"apiVersion":"v1","kind":"X","metadata":{}}', 7))).toEqual({
+      apiVersion: 'v1',
+      kind: 'X',
+      metadata: { resourceVersion: '7' },
+    });
+    // Another key order (older data): the slow path gives the same result.
+    const other = '{"kind":"ConfigMap","metadata":{"name":"b"},"apiVersion":"v1"}';
+    expect(JSON.parse(withResourceVersion(other, 3)).metadata).toEqual({ name: 'b', resourceVersion: '3' });
+  });
+});
+
+describe('serialized registry results', () => {
+  it('getJson is the JSON of get', async () => {
+    const created = await registry.create<UnstructuredObject>({
+      kind: 'ConfigMap',
+      metadata: { labels: { a: '1' }, name: 'json', namespace: 'default' },
+      data: { k: 'v' },
+      apiVersion: 'v1',
+    });
+    const text = await registry.getJson(cm, 'json', { namespace: 'default' });
+    expect(JSON.parse(text)).toEqual(await registry.get(cm, 'json', { namespace: 'default' }));
+    expect(JSON.parse(text).metadata.resourceVersion).toBe(created.metadata?.resourceVersion);
+    await expect(registry.getJson(cm, 'missing', { namespace: 'default' })).rejects.toMatchObject({
+      reason: 'NotFound',
+    });
+  });
+
+  it('watchers of one change share its text, and each parses a private object', async () => {
+    const rv = String(await store.currentRevision());
+    const first = firstValueFrom(
+      registry.watch(cm, { namespace: 'default', resourceVersion: rv }).pipe(take(2), toArray()),
+    );
+    const second = firstValueFrom(
+      registry.watch(cm, { namespace: 'default', resourceVersion: rv }).pipe(take(2), toArray()),
+    );
+    await registry.create<UnstructuredObject>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'w', namespace: 'default' },
+    });
+    await registry.patch(cm, 'w', 'merge', { data: { k: '2' } }, { namespace: 'default' });
+    const [a, b] = await Promise.all([first, second]);
+    const text = (event: WatchEvent | undefined) =>
+      (event as unknown as Record<symbol, string>)[serializedObject];
+    expect(a.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED']);
+    expect(text(a[1])).toBe(text(b[1]));
+    expect(JSON.parse(text(a[1]) ?? '')).toEqual(a[1]?.object);
+    expect(a[1]?.object).not.toBe(b[1]?.object);
+    (a[1]?.object.metadata as Record<string, unknown>).name = 'changed';
+    expect(b[1]?.object.metadata?.name).toBe('w');
+    // JSON.stringify of an event is the plain event: the text is not an own enumerable property.
+    expect(Object.keys(JSON.parse(JSON.stringify(b[1])))).toEqual(['type', 'object']);
+    const replaced = a[1] as WatchEvent;
+    replaced.object = { apiVersion: 'v1', kind: 'ConfigMap' };
+    expect(text(replaced)).toBeUndefined();
+  });
+});

@@ -3,109 +3,30 @@
 // prevention (a namespace admin may bind `view` but not `cluster-admin`), impersonation (`--as`,
 // `--as-group`) and the review APIs behind `kubectl auth can-i --list` and `auth can-i --as`.
 // `kubectl create role|rolebinding` send protobuf bodies, so those are exercised too.
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { apiServerModule, HttpApiServer } from '@cpkit/apiserver';
-import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
-import { openEmbeddedStore } from '@cpkit/store-embedded';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './eventually.js';
+import { type HttpsApiServer, startHttpsApiServer } from './support/https-api-server.js';
+import { type KubectlSession, kubectlSession } from './support/kubectl.js';
 
-const kubectlPath = '/usr/bin/kubectl';
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-let cp: TestControlPlane;
-let dir: string;
+let api: HttpsApiServer;
+let k: KubectlSession;
 let admin: string;
 let alice: string;
 let bob: string;
-let caCertPem: string;
-let cacheCount = 0;
 
 /** kubectl with a kubeconfig and a fresh cache directory. */
-function kubectlAs(config: string, ...args: string[]): Promise<Result> {
-  const cacheDir = join(dir, `cache-${++cacheCount}`);
-  return new Promise((resolve) => {
-    execFile(
-      kubectlPath,
-      ['--kubeconfig', config, '--cache-dir', cacheDir, '--request-timeout=20s', ...args],
-      { timeout: 30_000, env: { ...process.env, HOME: dir, KUBECONFIG: config } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function ok(config: string, ...args: string[]): Promise<string> {
-  const result = await kubectlAs(config, ...args);
-  if (result.code !== 0) {
-    throw new Error(
-      `kubectl ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
-    );
-  }
-  return result.stdout;
-}
-
-/** A kubeconfig for the same server with a bearer token. */
-async function tokenKubeconfig(name: string, token: string): Promise<string> {
-  const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
-  const path = join(dir, `${name}.kubeconfig`);
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      {
-        name: 'cpkit',
-        cluster: {
-          server: address?.url,
-          'certificate-authority-data': Buffer.from(caCertPem).toString('base64'),
-        },
-      },
-    ],
-    users: [{ name, user: { token } }],
-    contexts: [{ name, context: { cluster: 'cpkit', user: name, namespace: 'team' } }],
-    'current-context': name,
-  };
-  await writeFile(path, JSON.stringify(config), { mode: 0o600 });
-  return path;
-}
+const kubectlAs = (config: string, ...args: string[]) => k.as(config).run(...args);
+const ok = (config: string, ...args: string[]) => k.as(config).ok(...args);
 
 beforeAll(async () => {
-  if (!existsSync(kubectlPath)) {
-    throw new Error(
-      `${kubectlPath} is missing: install the Debian package "kubectl" (apt-get install kubectl) to run these tests`,
-    );
-  }
-  dir = await mkdtemp(join(tmpdir(), 'cpkit-kubectl-rbac-'));
-  const tokenFile = join(dir, 'tokens.csv');
-  await writeFile(tokenFile, 'alice-token,alice,2001,"team-admins"\nbob-token,bob,2002,\n', { mode: 0o600 });
-  cp = await startTestControlPlane({
-    store: await openEmbeddedStore(),
-    modules: [
-      apiServerModule({
-        port: 0,
-        dataDir: join(dir, 'apiserver'),
-        kubeconfigPath: join(dir, 'kubeconfig'),
-        tokenFile,
-      }),
-    ],
+  api = await startHttpsApiServer({
+    name: 'kubectl-rbac',
+    tokens: 'alice-token,alice,2001,"team-admins"\nbob-token,bob,2002,\n',
   });
-  const server = cp.controlPlane.get<HttpApiServer>(HttpApiServer);
-  if (!server.kubeconfigPath || !server.pki) throw new Error('the API server wrote no kubeconfig');
-  admin = server.kubeconfigPath;
-  caCertPem = server.pki.caCertPem;
-  alice = await tokenKubeconfig('alice', 'alice-token');
-  bob = await tokenKubeconfig('bob', 'bob-token');
+  admin = api.kubeconfig;
+  k = kubectlSession(admin, api.dir, { freshCache: true });
+  alice = await api.tokenKubeconfig('alice', 'alice-token', 'team');
+  bob = await api.tokenKubeconfig('bob', 'bob-token', 'team');
   await ok(admin, 'create', 'namespace', 'team');
   await ok(admin, 'create', 'namespace', 'other');
   await ok(admin, 'run', 'web', '--image=nginx:1.27', '-n', 'team');
@@ -127,8 +48,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await cp?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await api?.stop();
 });
 
 describe('RBAC escalation prevention, impersonation and reviews with the real kubectl 1.32', () => {

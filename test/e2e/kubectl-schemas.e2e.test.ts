@@ -3,54 +3,19 @@
 // bodies make possible: server-side field validation (`create -f` with its default --validate=strict,
 // and --validate=warn), `kubectl explain`, client-side apply building its patches from the schemas'
 // patch extensions, and the `kubectl create <generator>` commands, which POST protobuf.
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { apiServerModule, HttpApiServer } from '@cpkit/apiserver';
-import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
-import { openEmbeddedStore } from '@cpkit/store-embedded';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HttpsApiServer, startHttpsApiServer } from './support/https-api-server.js';
+import { type KubectlSession, kubectlSession } from './support/kubectl.js';
 
-const kubectlPath = '/usr/bin/kubectl';
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-let cp: TestControlPlane;
+let api: HttpsApiServer;
 let dir: string;
-let kubeconfig: string;
-let cacheCount = 0;
+let k: KubectlSession;
 
 /** Runs kubectl with the admin kubeconfig and a fresh cache directory. */
-function kubectl(...args: string[]): Promise<Result> {
-  const cacheDir = join(dir, `cache-${++cacheCount}`);
-  return new Promise((resolve) => {
-    execFile(
-      kubectlPath,
-      ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, '--request-timeout=20s', ...args],
-      { timeout: 30_000, env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const result = await kubectl(...args);
-  if (result.code !== 0) {
-    throw new Error(
-      `kubectl ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
-    );
-  }
-  return result.stdout;
-}
+const kubectl = (...args: string[]) => k.run(...args);
+const ok = (...args: string[]) => k.ok(...args);
 
 /** `kubectl get ... -o json`, parsed (the same fields `-o yaml` shows). */
 async function getObject(...args: string[]): Promise<any> {
@@ -64,28 +29,13 @@ async function manifest(name: string, text: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(kubectlPath)) {
-    throw new Error(
-      `${kubectlPath} is missing: install the Debian package "kubectl" (apt-get install kubectl) to run these tests`,
-    );
-  }
-  dir = await mkdtemp(join(tmpdir(), 'cpkit-kubectl-schemas-'));
-  cp = await startTestControlPlane({
-    store: await openEmbeddedStore(),
-    modules: [
-      apiServerModule({ port: 0, dataDir: join(dir, 'apiserver'), kubeconfigPath: join(dir, 'kubeconfig') }),
-    ],
-  });
-  const server = cp.controlPlane.get<HttpApiServer>(HttpApiServer);
-  if (!server.address()?.url.startsWith('https://') || !server.kubeconfigPath) {
-    throw new Error('the API server did not report an https address and its kubeconfig');
-  }
-  kubeconfig = server.kubeconfigPath;
+  api = await startHttpsApiServer({ name: 'kubectl-schemas' });
+  dir = api.dir;
+  k = kubectlSession(api.kubeconfig, dir, { freshCache: true });
 });
 
 afterAll(async () => {
-  await cp?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await api?.stop();
 });
 
 const deploymentWithTypos = (name: string) => `apiVersion: apps/v1

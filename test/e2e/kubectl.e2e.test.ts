@@ -3,120 +3,35 @@
 // kubectl 1.32 because the server reports v1.32.4) against the API server over HTTPS on loopback,
 // on the in-process registry and the embedded store. kubectl uses the admin kubeconfig the server
 // writes (client certificate in system:masters); the auth cases add token users and RBAC.
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiServerModule, HttpApiServer } from '@cpkit/apiserver';
-import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
-import { openEmbeddedStore } from '@cpkit/store-embedded';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HttpsApiServer, startHttpsApiServer } from './support/https-api-server.js';
+import { type KubectlSession, kubectlSession } from './support/kubectl.js';
 
-const kubectlPath = '/usr/bin/kubectl';
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-let cp: TestControlPlane;
+let api: HttpsApiServer;
 let dir: string;
-let kubeconfig: string;
-
-let tokenFile: string;
-let caCertPem: string;
-let cacheCount = 0;
-
-function kubectl(...args: string[]): Promise<Result> {
-  return kubectlAs(kubeconfig, ...args);
-}
-
-/** kubectl with another kubeconfig (and a fresh cache directory, as every run). */
-function kubectlAs(config: string, ...args: string[]): Promise<Result> {
-  const cacheDir = join(dir, `cache-${++cacheCount}`);
-  return new Promise((resolve) => {
-    execFile(
-      kubectlPath,
-      ['--kubeconfig', config, '--cache-dir', cacheDir, '--request-timeout=20s', ...args],
-      { timeout: 30_000, env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const result = await kubectl(...args);
-  if (result.code !== 0) {
-    throw new Error(
-      `kubectl ${args.join(' ')} exited ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
-    );
-  }
-  return result.stdout;
-}
+let k: KubectlSession;
 
 beforeAll(async () => {
-  if (!existsSync(kubectlPath)) {
-    throw new Error(
-      `${kubectlPath} is missing: install the Debian package "kubectl" (apt-get install kubectl) to run these tests`,
-    );
-  }
-  dir = await mkdtemp(join(tmpdir(), 'cpkit-kubectl-'));
-  tokenFile = join(dir, 'tokens.csv');
-  await writeFile(tokenFile, 'bob-secret-token,bob,1001,"developers,testers"\n', { mode: 0o600 });
-  cp = await startTestControlPlane({
-    store: await openEmbeddedStore(),
-    modules: [
-      apiServerModule({
-        port: 0,
-        dataDir: join(dir, 'apiserver'),
-        kubeconfigPath: join(dir, 'kubeconfig'),
-        tokenFile,
-      }),
-    ],
+  api = await startHttpsApiServer({
+    name: 'kubectl',
+    tokens: 'bob-secret-token,bob,1001,"developers,testers"\n',
   });
-  const server = cp.controlPlane.get<HttpApiServer>(HttpApiServer);
-  const address = server.address();
-  if (!address?.url.startsWith('https://') || !server.kubeconfigPath || !server.pki) {
-    throw new Error('the API server did not report an https address, its kubeconfig and its PKI');
-  }
-  kubeconfig = server.kubeconfigPath;
-  caCertPem = server.pki.caCertPem;
+  dir = api.dir;
+  // A fresh cache directory for every run: each run does its own discovery.
+  k = kubectlSession(api.kubeconfig, dir, { freshCache: true });
 });
-
-/** A kubeconfig for the same server with a bearer token (or no credentials at all). */
-async function tokenKubeconfig(name: string, token?: string): Promise<string> {
-  const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
-  const path = join(dir, `${name}.kubeconfig`);
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      {
-        name: 'cpkit',
-        cluster: {
-          server: address?.url,
-          'certificate-authority-data': Buffer.from(caCertPem).toString('base64'),
-        },
-      },
-    ],
-    users: [{ name, user: token ? { token } : {} }],
-    contexts: [{ name, context: { cluster: 'cpkit', user: name } }],
-    'current-context': name,
-  };
-  await writeFile(path, JSON.stringify(config), { mode: 0o600 });
-  return path;
-}
 
 afterAll(async () => {
-  await cp?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await api?.stop();
 });
+
+const kubectl = (...args: string[]) => k.run(...args);
+const ok = (...args: string[]) => k.ok(...args);
+/** kubectl with another kubeconfig. */
+const kubectlAs = (config: string, ...args: string[]) => k.as(config).run(...args);
 
 describe('real kubectl 1.32 against the HTTPS API server', () => {
   it('kubectl version reports the server as v1.32.4', async () => {
@@ -331,7 +246,7 @@ subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}
 `,
     );
-    const bob = await tokenKubeconfig('bob', 'bob-secret-token');
+    const bob = await api.tokenKubeconfig('bob', 'bob-secret-token');
 
     const whoami = await kubectlAs(bob, 'auth', 'whoami');
     expect(whoami.stdout).toMatch(/Username\s+bob/);
@@ -362,9 +277,8 @@ subjects:
   it('no credentials and unknown tokens get 401 Unauthorized', async () => {
     // kubectl itself prompts for a user name when a kubeconfig has no credentials, so the bare
     // request goes through node:https (trusting the CA, presenting nothing).
-    const address = cp.controlPlane.get<HttpApiServer>(HttpApiServer).address();
     const bare = await new Promise<{ code: number; body: string }>((resolve, reject) => {
-      const req = httpsRequest(`${address?.url}/api/v1/namespaces/default/pods`, { ca: caCertPem }, (res) => {
+      const req = httpsRequest(`${api.url}/api/v1/namespaces/default/pods`, { ca: api.caCertPem }, (res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => {
           body += chunk.toString();
@@ -376,7 +290,7 @@ subjects:
     });
     expect(bare.code).toBe(401);
     expect(JSON.parse(bare.body)).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
-    const forged = await kubectlAs(await tokenKubeconfig('forged', 'not-a-known-token'), 'get', 'pods');
+    const forged = await kubectlAs(await api.tokenKubeconfig('forged', 'not-a-known-token'), 'get', 'pods');
     expect(forged.code).toBe(1);
     expect(forged.stderr).toContain('error: You must be logged in to the server');
   });
@@ -410,7 +324,7 @@ subjects:
       '--bound-object-name=x',
     );
     expect(bound.stderr).toContain('bound service-account tokens are not supported yet');
-    const robot = await tokenKubeconfig('robot', token);
+    const robot = await api.tokenKubeconfig('robot', token);
 
     expect((await kubectlAs(robot, 'auth', 'whoami')).stdout).toMatch(
       /Username\s+system:serviceaccount:robots:robot/,

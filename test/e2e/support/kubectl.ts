@@ -22,7 +22,22 @@ export interface KubectlSession {
   ok(...args: string[]): Promise<string>;
   /** Runs kubectl with stdin. */
   runWithInput(input: string, ...args: string[]): Promise<KubectlResult>;
+  /** A session with the same directory and options on another kubeconfig (another user). */
+  as(kubeconfig: string): KubectlSession;
 }
+
+/** Options of {@link kubectlSession}. */
+export interface KubectlSessionOptions {
+  /** Extra environment variables. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * A fresh `--cache-dir` for every run, so each run does its own discovery and OpenAPI requests
+   * (default: one cache per session, as a user has).
+   */
+  freshCache?: boolean;
+}
+
+let cacheCount = 0;
 
 /** Fails fast with the fix when kubectl is not installed. */
 export function requireKubectl(): void {
@@ -34,13 +49,19 @@ export function requireKubectl(): void {
 }
 
 /** A session on `kubeconfig`, keeping its HOME and `--cache-dir` under `dir` (fresh per suite). */
-export function kubectlSession(kubeconfig: string, dir: string, env: NodeJS.ProcessEnv = {}): KubectlSession {
+export function kubectlSession(
+  kubeconfig: string,
+  dir: string,
+  options: KubectlSessionOptions = {},
+): KubectlSession {
   requireKubectl();
+  const env = options.env ?? {};
   const run = (input: string | undefined, args: string[]): Promise<KubectlResult> =>
     new Promise((resolve) => {
+      const cacheDir = join(dir, options.freshCache ? `cache-${++cacheCount}` : 'cache');
       const child = execFile(
         kubectlPath,
-        ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), '--request-timeout=20s', ...args],
+        ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, '--request-timeout=20s', ...args],
         { timeout: 40_000, env: { ...process.env, HOME: dir, KUBECONFIG: kubeconfig, ...env } },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
@@ -50,6 +71,7 @@ export function kubectlSession(kubeconfig: string, dir: string, env: NodeJS.Proc
       if (input !== undefined) child.stdin?.end(input);
     });
   return {
+    as: (other) => kubectlSession(other, dir, options),
     run: (...args) => run(undefined, args),
     runWithInput: (input, ...args) => run(input, args),
     async ok(...args) {

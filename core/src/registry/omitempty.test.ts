@@ -66,3 +66,37 @@ describe('empty metadata collections', () => {
     expect(again.metadata?.resourceVersion).toBe(patched.metadata?.resourceVersion);
   });
 });
+
+describe('managedFields on update', () => {
+  it('are kept when an update leaves them out, and cleared by an empty list', async () => {
+    const managedFields = [
+      {
+        manager: 'kubectl',
+        operation: 'Apply',
+        apiVersion: 'v1',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:data': {} },
+      },
+    ];
+    await registry.create<UnstructuredObject>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'owned', namespace: 'default', managedFields },
+      data: { a: '1' },
+    });
+    const updated = await registry.update<UnstructuredObject>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'owned', namespace: 'default' },
+      data: { a: '2' },
+    });
+    expect(updated.metadata?.managedFields).toEqual(managedFields);
+    const cleared = await registry.update<UnstructuredObject>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'owned', namespace: 'default', managedFields: [] },
+      data: { a: '3' },
+    });
+    expect(cleared.metadata).not.toHaveProperty('managedFields');
+  });
+});

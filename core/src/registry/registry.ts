@@ -1044,6 +1044,11 @@ export class StoreRegistry implements Registry {
     if (subresource === undefined) {
       next = requested;
       next.metadata = { ...requestedMeta };
+      // As upstream: an update that leaves managedFields out keeps the stored ones (an empty list
+      // clears them), so writers that do not know about field ownership do not erase it.
+      if (next.metadata.managedFields === undefined && oldMeta.managedFields !== undefined) {
+        next.metadata.managedFields = cloneJson(oldMeta.managedFields, 'managedFields');
+      }
       if (kind.hasStatusSubresource) {
         // The main resource never writes status: that is the status subresource's job.
         if (old.status === undefined) delete next.status;

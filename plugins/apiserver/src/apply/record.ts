@@ -47,6 +47,7 @@ export function recordUpdate(
   const managedFields = managedFieldsAfterUpdate(live, view, ctx);
   next.metadata ??= {};
   const metadata = next.metadata as Record<string, unknown>;
-  if (managedFields.length > 0) metadata.managedFields = managedFields;
-  else delete metadata.managedFields;
+  // An empty list (not an absent field) tells the registry to drop the stored entries; it keeps
+  // them when an update leaves managedFields out, as upstream does.
+  metadata.managedFields = managedFields;
 }

@@ -1,112 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 // Runs the starter as a user does (a child process), stops it with SIGINT, and starts it again on the
 // same data directory.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Lease } from '@cpkit/core';
 import { startEtcdCluster, startTestControlPlane } from '@cpkit/core/testing';
 import { openEmbeddedStore } from '@cpkit/store-embedded';
 import { openEtcdStore } from '@cpkit/store-etcd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runStarter as runStarterProcess, type StarterRun } from './testing/run-starter.js';
 
 const execFileAsync = promisify(execFile);
-const repoRoot = resolve(import.meta.dirname, '../../..');
-const mainPath = resolve(import.meta.dirname, 'main.ts');
-
-interface LogLine {
-  msg: string;
-  level: number;
-  [field: string]: unknown;
-}
-
-interface StarterRun {
-  child: ChildProcess;
-  lines: LogLine[];
-  /** Resolves with the first log line whose message matches. */
-  waitFor(message: string | RegExp, timeoutMs?: number): Promise<LogLine>;
-  exited: Promise<number | null>;
-}
-
 let kubeconfigCount = 0;
 const kubeconfigs: string[] = [];
 
+/** Runs the starter on a free port with a kubeconfig of its own. */
 function runStarter(args: string[]): StarterRun {
   // A free port and a kubeconfig of its own per run, so runs never collide with each other or with
   // a control plane the developer has running.
   const kubeconfig = join(tmpdir(), `cpkit-single-node-test-${process.pid}-${++kubeconfigCount}.kubeconfig`);
   kubeconfigs.push(kubeconfig);
-  const apiArgs = ['--api-port', '0', '--kubeconfig', kubeconfig];
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', mainPath, ...apiArgs, ...args],
-    {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // tsx needs the base tsconfig for core's decorators (the root tsconfig.json lists no files).
-      env: {
-        ...process.env,
-        CPKIT_LOG_LEVEL: 'info',
-        TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.base.json'),
-      },
-    },
-  );
-  const lines: LogLine[] = [];
-  const waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
-  let buffered = '';
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    let newline = buffered.indexOf('\n');
-    while (newline >= 0) {
-      const text = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf('\n');
-      if (!text.trim()) continue;
-      const line = JSON.parse(text) as LogLine;
-      lines.push(line);
-      for (const waiter of [...waiters]) {
-        if (waiter.match(line)) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(line);
-        }
-      }
-    }
-  });
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-  return {
-    child,
-    lines,
-    exited,
-    waitFor(message, timeoutMs = 30_000): Promise<LogLine> {
-      const match = (line: LogLine): boolean =>
-        typeof message === 'string' ? line.msg === message : message.test(line.msg);
-      const seen = lines.find(match);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolveLine, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no log line "${message}" within ${timeoutMs} ms; stderr: ${stderr}`)),
-          timeoutMs,
-        );
-        waiters.push({
-          match,
-          resolve: (line) => {
-            clearTimeout(timer);
-            resolveLine(line);
-          },
-        });
-        void exited.then((code) => {
-          clearTimeout(timer);
-          reject(new Error(`starter exited (${code}) before logging "${message}"; stderr: ${stderr}`));
-        });
-      });
-    },
-  };
+  return runStarterProcess(['--api-port', '0', '--kubeconfig', kubeconfig, ...args]);
 }
 
 describe('single-node starter', () => {

@@ -102,27 +102,7 @@ export async function startPlainApiServer(options: PlainApiServerOptions = {}): 
  * and from the hooks that run after that beforeAll.
  */
 export function usePlainApiServer(options: PlainApiServerOptions = {}): PlainApiServer {
-  let started: PlainApiServer | undefined;
-  beforeAll(async () => {
-    started = await startPlainApiServer(options);
-  });
-  afterAll(async () => {
-    await started?.stop();
-  });
-  const need = (): PlainApiServer => started ?? notStarted();
-  return {
-    get cp() {
-      return need().cp;
-    },
-    get server() {
-      return need().server;
-    },
-    get base() {
-      return need().base;
-    },
-    call: (...args) => need().call(...args),
-    stop: () => need().stop(),
-  };
+  return perFile(() => startPlainApiServer(options), ['cp', 'server', 'base'], ['call', 'stop']);
 }
 
 /** What an HTTPS request got back. */
@@ -208,35 +188,37 @@ export async function startSecureApiServer(tokens: string): Promise<SecureApiSer
 
 /** {@link startSecureApiServer} once for the calling test file (beforeAll, stopped in afterAll). */
 export function useSecureApiServer(tokens: string): SecureApiServer {
-  let started: SecureApiServer | undefined;
+  return perFile(() => startSecureApiServer(tokens), ['cp', 'server', 'dir', 'base', 'ca'], ['call', 'stop']);
+}
+
+/**
+ * Starts in beforeAll and stops in afterAll; the handle reads `fields` of the started value and
+ * forwards `methods` to it (so methods may be taken from the handle before it starts).
+ */
+function perFile<T extends { stop(): Promise<void> }>(
+  start: () => Promise<T>,
+  fields: (keyof T & string)[],
+  methods: (keyof T & string)[],
+): T {
+  let started: T | undefined;
   beforeAll(async () => {
-    started = await startSecureApiServer(tokens);
+    started = await start();
   });
   afterAll(async () => {
     await started?.stop();
   });
-  const need = (): SecureApiServer => started ?? notStarted();
-  return {
-    get cp() {
-      return need().cp;
-    },
-    get server() {
-      return need().server;
-    },
-    get dir() {
-      return need().dir;
-    },
-    get base() {
-      return need().base;
-    },
-    get ca() {
-      return need().ca;
-    },
-    call: (...args) => need().call(...args),
-    stop: () => need().stop(),
+  const need = (member: string): T => {
+    if (!started) throw new Error(`the test API server starts in beforeAll; ${member} was used before`);
+    return started;
   };
-}
-
-function notStarted(): never {
-  throw new Error('the test API server starts in beforeAll: use it from tests and later hooks');
+  const handle = {} as T;
+  for (const field of fields) {
+    Object.defineProperty(handle, field, { enumerable: true, get: () => need(field)[field] });
+  }
+  for (const method of methods) {
+    const forward = (...args: unknown[]): unknown =>
+      (need(method)[method] as (...args: unknown[]) => unknown)(...args);
+    Object.defineProperty(handle, method, { enumerable: true, value: forward });
+  }
+  return handle;
 }

@@ -76,6 +76,17 @@ function plugin(
   return result as AdmissionPlugin;
 }
 
+/** A minimal valid Deployment in `default`. */
+const deployment = (name: string): UnstructuredObject => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, namespace: 'default' },
+  spec: {
+    selector: { matchLabels: { a: 'b' } },
+    template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
+  },
+});
+
 describe('AdmissionChain', () => {
   it('refuses plugins without a phase and duplicate names', () => {
     expect(() => new AdmissionChain([{ name: 'X', handles: () => true }])).toThrow(
@@ -155,15 +166,7 @@ describe('admission in the registry', () => {
       dryRun: true,
       options: { user, dryRun: ['All'] },
     });
-    await registry.create<UnstructuredObject>({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'd', namespace: 'default' },
-      spec: {
-        selector: { matchLabels: { a: 'b' } },
-        template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
-      },
-    });
+    await registry.create<UnstructuredObject>(deployment('d'));
     // In-process callers without a user act as the control plane.
     expect(seen[1]?.userInfo).toEqual(controlPlaneUser);
     expect(seen[1]?.userInfo.groups).toContain('system:masters');
@@ -263,15 +266,7 @@ describe('admission in the registry', () => {
     expect(seen[0]?.oldObject?.metadata?.resourceVersion).toBe(created.metadata?.resourceVersion);
     expect((seen[0]?.object as UnstructuredObject | undefined)?.data).toEqual({ a: '2' });
     // The status subresource is admitted too, as an UPDATE of `status`.
-    await registry.create<UnstructuredObject>({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'd', namespace: 'default' },
-      spec: {
-        selector: { matchLabels: { a: 'b' } },
-        template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } },
-      },
-    });
+    await registry.create<UnstructuredObject>(deployment('d'));
     await registry.patch(
       'deployments',
       'd',

@@ -2,29 +2,11 @@
 // Server-side apply with field ownership, driven by the real kubectl 1.32 against `npm start` (the
 // single-node starter as a child process over HTTPS, embedded in-memory store).
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { type KubectlSession, kubectlSession } from './support/kubectl.js';
-import { type SingleNode, startSingleNode } from './support/starter.js';
+import { useStarterWithKubectl } from './support/starter.js';
 
-let node: SingleNode;
-let k: KubectlSession;
-
-beforeAll(async () => {
-  node = await startSingleNode({ args: ['--in-memory'] });
-  k = kubectlSession(node.kubeconfig, node.dataDir);
-}, 60_000);
-
-afterAll(async () => {
-  await node?.stop();
-});
-
-const manifest = async (name: string, text: string): Promise<string> => {
-  const path = join(node.dataDir, name);
-  await writeFile(path, text);
-  return path;
-};
+const { k, manifest } = useStarterWithKubectl();
 
 const configMap = (name: string, labels: Record<string, string>, data: Record<string, string>): string =>
   [

@@ -2,30 +2,11 @@
 // The real kubectl 1.32 against `npm start` (the single-node starter as a child process, embedded
 // in-memory store): the everyday commands beyond get/create/apply that kubectl.e2e covers —
 // annotate, all three patch types, delete -l, diff, describe of the common kinds, status patches.
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually } from './eventually.js';
-import { type KubectlSession, kubectlSession } from './support/kubectl.js';
-import { type SingleNode, startSingleNode } from './support/starter.js';
+import { useStarterWithKubectl } from './support/starter.js';
 
-let node: SingleNode;
-let k: KubectlSession;
-
-beforeAll(async () => {
-  node = await startSingleNode({ args: ['--in-memory'] });
-  k = kubectlSession(node.kubeconfig, node.dataDir);
-}, 60_000);
-
-afterAll(async () => {
-  await node?.stop();
-});
-
-const manifest = async (name: string, text: string): Promise<string> => {
-  const path = join(node.dataDir, name);
-  await writeFile(path, text);
-  return path;
-};
+const { k, manifest } = useStarterWithKubectl();
 
 /** Lines of `kubectl describe` output that end in a label with nothing after it. */
 const emptyFields = (out: string, labels: string[]): string[] =>

@@ -1,20 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // Runs the single-node starter as a user does (`npm start`, i.e. a child process) for the end-to-end
 // suites: free port, private data dir and kubeconfig, JSON logs parsed line by line.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+// By path: test/package.json does not list the starter package (adding it would mean an npm install).
+import { runStarter, type StarterLogLine } from '../../../starters/single-node/src/testing/run-starter.js';
 
-const repoRoot = resolve(import.meta.dirname, '../../..');
-const mainPath = join(repoRoot, 'starters/single-node/src/main.ts');
+import { type KubectlSession, kubectlSession } from './kubectl.js';
 
-/** One parsed pino log line of the starter. */
-export interface StarterLogLine {
-  msg: string;
-  level: number;
-  [field: string]: unknown;
-}
+export type { StarterLogLine };
 
 /** Options of {@link startSingleNode}. */
 export interface SingleNodeOptions {
@@ -48,81 +45,17 @@ export async function startSingleNode(options: SingleNodeOptions = {}): Promise<
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'cpkit-e2e-starter-')));
   const kubeconfig = join(dataDir, 'kubeconfig');
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      '--import',
-      'tsx',
-      mainPath,
-      '--data-dir',
-      dataDir,
-      '--api-port',
-      String(options.port ?? 0),
-      '--kubeconfig',
-      kubeconfig,
-      '--log-format',
-      'json',
-      ...(options.args ?? []),
-    ],
-    {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // tsx needs the base tsconfig for core's decorators (the root tsconfig.json lists no files).
-      env: {
-        ...process.env,
-        CPKIT_LOG_LEVEL: 'info',
-        TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.base.json'),
-      },
-    },
-  );
-  const lines: StarterLogLine[] = [];
-  const waiters: { match: (line: StarterLogLine) => boolean; resolve: (line: StarterLogLine) => void }[] = [];
-  let buffered = '';
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
-      const text = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (!text.trim().startsWith('{')) continue;
-      const line = JSON.parse(text) as StarterLogLine;
-      lines.push(line);
-      for (const waiter of [...waiters]) {
-        if (waiter.match(line)) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(line);
-        }
-      }
-    }
-  });
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-  const waitFor = (message: string | RegExp, timeoutMs = 30_000): Promise<StarterLogLine> => {
-    const match = (line: StarterLogLine): boolean =>
-      typeof message === 'string' ? line.msg === message : message.test(line.msg);
-    const seen = lines.find(match);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolveLine, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no log line "${message}" within ${timeoutMs} ms; stderr: ${stderr}`)),
-        timeoutMs,
-      );
-      waiters.push({
-        match,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolveLine(line);
-        },
-      });
-      void exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`starter exited (${code}) before logging "${message}"; stderr: ${stderr}`));
-      });
-    });
-  };
+  const { child, lines, waitFor, exited } = runStarter([
+    '--data-dir',
+    dataDir,
+    '--api-port',
+    String(options.port ?? 0),
+    '--kubeconfig',
+    kubeconfig,
+    '--log-format',
+    'json',
+    ...(options.args ?? []),
+  ]);
   const written = await waitFor(/^kubeconfig written/);
   const url = String(written.server);
   return {
@@ -142,6 +75,54 @@ export async function startSingleNode(options: SingleNodeOptions = {}): Promise<
     async kill() {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
+    },
+  };
+}
+
+/** What {@link useStarterWithKubectl} gives a suite. */
+export interface StarterWithKubectl {
+  /** The running starter (from the suite's tests and later hooks on). */
+  readonly node: SingleNode;
+  /** kubectl on the starter's admin kubeconfig; usable as soon as the suite's beforeAll ran. */
+  k: KubectlSession;
+  /** Writes `text` to `name` in the starter's data dir and returns the path, for `kubectl -f`. */
+  manifest(name: string, text: string): Promise<string>;
+}
+
+/**
+ * For a suite: starts the starter (default: `--in-memory`) in beforeAll with a kubectl session on its
+ * kubeconfig, and stops it in afterAll.
+ */
+export function useStarterWithKubectl(
+  options: SingleNodeOptions = { args: ['--in-memory'] },
+): StarterWithKubectl {
+  let node: SingleNode | undefined;
+  let session: KubectlSession | undefined;
+  beforeAll(async () => {
+    node = await startSingleNode(options);
+    session = kubectlSession(node.kubeconfig, node.dataDir);
+  }, 60_000);
+  afterAll(async () => {
+    await node?.stop();
+  });
+  const need = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the starter runs from the suite beforeAll on');
+    return value;
+  };
+  return {
+    get node() {
+      return need(node);
+    },
+    k: {
+      run: (...args) => need(session).run(...args),
+      ok: (...args) => need(session).ok(...args),
+      runWithInput: (input, ...args) => need(session).runWithInput(input, ...args),
+      as: (kubeconfig) => need(session).as(kubeconfig),
+    },
+    async manifest(name, text) {
+      const path = join(need(node).dataDir, name);
+      await writeFile(path, text);
+      return path;
     },
   };
 }

@@ -517,21 +517,17 @@ export class StoreRegistry implements Registry {
     name: string,
     options: GetOptions = {},
   ): Promise<T> {
-    const kind = this.scheme.resolve(kindRef);
-    checkName(name);
-    const namespace = this.namespaceFor(kind, options.namespace);
-    if (
-      options.resourceVersion !== undefined &&
-      options.resourceVersion !== '' &&
-      options.resourceVersion !== '0'
-    ) {
-      await this.checkNotTooLarge(parseResourceVersion(options.resourceVersion));
-    }
-    const current = await this.read(kind, namespace, name);
-    return current.object as unknown as T;
+    const entry = await this.readForGet(kindRef, name, options);
+    return this.decode(entry.value, entry.modRevision) as unknown as T;
   }
 
   async getJson(kindRef: KindReference, name: string, options: GetOptions = {}): Promise<string> {
+    const entry = await this.readForGet(kindRef, name, options);
+    return withResourceVersion(entry.value, entry.modRevision);
+  }
+
+  /** The stored entry a GET answers with (the resourceVersion option is checked, not used: as upstream). */
+  private async readForGet(kindRef: KindReference, name: string, options: GetOptions): Promise<StoreEntry> {
     const kind = this.scheme.resolve(kindRef);
     checkName(name);
     const namespace = this.namespaceFor(kind, options.namespace);
@@ -543,8 +539,7 @@ export class StoreRegistry implements Registry {
       await this.checkNotTooLarge(parseResourceVersion(options.resourceVersion));
     }
     try {
-      const entry = await this.store.get(storageKey(kind, namespace, name));
-      return withResourceVersion(entry.value, entry.modRevision);
+      return await this.store.get(storageKey(kind, namespace, name));
     } catch (error) {
       if (isStatusError(error, 'NotFound')) throw errors.notFound(this.subject(kind, name));
       throw StatusError.from(error);

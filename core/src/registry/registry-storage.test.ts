@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The serialized fast paths: GET text straight from the store, watch events sharing one text.
+// How objects are stored and handed back: ObjectMeta's `omitempty` maps and lists, managedFields
+// kept across updates, and the serialized fast paths (GET text from the store, watch events sharing
+// one text).
 import { EmbeddedStore } from '@cpkit/store-embedded';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +29,80 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await store.close();
+});
+
+describe('empty metadata collections', () => {
+  it('are dropped on create', async () => {
+    const created = await registry.create<UnstructuredObject>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'a', namespace: 'default', labels: {}, annotations: {}, finalizers: [] },
+    });
+    expect(Object.keys(created.metadata ?? {})).not.toContain('labels');
+    expect(created.metadata).not.toHaveProperty('annotations');
+    expect(created.metadata).not.toHaveProperty('finalizers');
+  });
+
+  it('disappear when a patch removes their last entry, and a later no-op stays a no-op', async () => {
+    await registry.create<UnstructuredObject>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'b', namespace: 'default', labels: { x: '1' }, annotations: { note: 'n' } },
+    });
+    const patched = await registry.patch<UnstructuredObject>(
+      cm,
+      'b',
+      'merge',
+      { metadata: { labels: { x: null }, annotations: { note: null } } },
+      { namespace: 'default' },
+    );
+    expect(patched.metadata).not.toHaveProperty('labels');
+    expect(patched.metadata).not.toHaveProperty('annotations');
+    const again = await registry.patch<UnstructuredObject>(
+      cm,
+      'b',
+      'merge',
+      { metadata: { labels: {} } },
+      {
+        namespace: 'default',
+      },
+    );
+    expect(again.metadata?.resourceVersion).toBe(patched.metadata?.resourceVersion);
+  });
+});
+
+describe('managedFields on update', () => {
+  it('are kept when an update leaves them out, and cleared by an empty list', async () => {
+    const managedFields = [
+      {
+        manager: 'kubectl',
+        operation: 'Apply',
+        apiVersion: 'v1',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:data': {} },
+      },
+    ];
+    await registry.create<UnstructuredObject>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'owned', namespace: 'default', managedFields },
+      data: { a: '1' },
+    });
+    const updated = await registry.update<UnstructuredObject>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'owned', namespace: 'default' },
+      data: { a: '2' },
+    });
+    expect(updated.metadata?.managedFields).toEqual(managedFields);
+    const cleared = await registry.update<UnstructuredObject>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'owned', namespace: 'default', managedFields: [] },
+      data: { a: '3' },
+    });
+    expect(cleared.metadata).not.toHaveProperty('managedFields');
+  });
 });
 
 describe('withResourceVersion', () => {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `@cpkit/apiserver`: the Kubernetes-compatible API server (issue 4, in progress).
+ * `@cpkit/apiserver`: the Kubernetes-compatible API server: REST API, discovery, OpenAPI, HTTPS,
+ * authentication, RBAC, admission, server-side apply, Tables, limits and metrics.
  * @module
  */
 

@@ -2,6 +2,7 @@
 // The review APIs of authorization.k8s.io/v1 and authentication.k8s.io/v1: create-only resources
 // that are never stored; each answers a question about a user (the caller, or one named in the body).
 import { errors, type KubeObject, type StatusCause, StatusError, type UserInfo } from '@cpkit/core';
+import { nonResourceRequestInfo } from '../server/request-info.js';
 import type { AuthenticationChain } from './authentication.js';
 import {
   type AuthorizationChain,
@@ -75,17 +76,7 @@ function reviewAttributes(user: UserInfo, resource: Attributes, nonResource: Att
         namespace: text(resource.namespace),
         name: text(resource.name),
       }
-    : {
-        isResourceRequest: false,
-        path: text(nonResource?.path),
-        verb: text(nonResource?.verb),
-        group: '',
-        version: '',
-        resource: '',
-        subresource: '',
-        namespace: '',
-        name: '',
-      };
+    : nonResourceRequestInfo(text(nonResource?.path), text(nonResource?.verb));
   return authorizationAttributes(user, source);
 }
 

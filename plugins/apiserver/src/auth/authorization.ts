@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+
 import {
   type AuthorizationAttributes,
   type AuthorizationDecision,
@@ -7,6 +8,7 @@ import {
   StatusError,
   type UserInfo,
 } from '@cpkit/core';
+import type { RequestInfo } from '../server/request-info.js';
 
 /** The group whose members may do anything, whatever RBAC says (as upstream). @category Authorization */
 export const privilegedGroup = 'system:masters';
@@ -216,17 +218,7 @@ export class AuthorizationChain {
 }
 
 /** The parts of a parsed request {@link authorizationAttributes} reads. @category Authorization */
-export interface RequestAttributesSource {
-  isResourceRequest: boolean;
-  path: string;
-  verb: string;
-  group: string;
-  version: string;
-  resource: string;
-  subresource: string;
-  namespace: string;
-  name: string;
-}
+export type RequestAttributesSource = Omit<RequestInfo, 'user'>;
 
 /**
  * The attributes of a parsed request (see `parseRequestInfo`). As upstream, a list or watch narrowed

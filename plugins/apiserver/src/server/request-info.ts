@@ -34,7 +34,8 @@ export interface RequestInfo {
   user?: UserInfo;
 }
 
-const nonResource = (path: string, method: string): RequestInfo => ({
+/** A non-resource request (`/healthz`, discovery): only the path and the lower-cased method matter. @category API server */
+export const nonResourceRequestInfo = (path: string, method: string): RequestInfo => ({
   isResourceRequest: false,
   path,
   verb: method.toLowerCase(),
@@ -80,7 +81,7 @@ export function parseRequestInfo(method: string, rawUrl: string): RequestInfo {
     version = segments[2] ?? '';
     parts = segments.slice(3);
   } else {
-    return nonResource(path, method);
+    return nonResourceRequestInfo(path, method);
   }
   let decoded: string[];
   try {

@@ -154,59 +154,32 @@ function rateOf(result: Extract<LoadResult, { kind: 'requests' }>, ok: number): 
   };
 }
 
+/** The closed-loop request phase: `total` pod POSTs or GETs by 32 clients against `target`. */
+async function requests(
+  target: typeof api | typeof ceiling,
+  method: 'POST' | 'GET',
+  total: number,
+): Promise<Rate> {
+  const result = await load({
+    ...target,
+    kind: 'requests',
+    method,
+    namespace: 'bench',
+    prefix: 'p-',
+    total,
+    concurrency: counts.concurrency,
+    ...(method === 'GET' ? { existing: counts.creates } : {}),
+  });
+  return rateOf(result as Extract<LoadResult, { kind: 'requests' }>, method === 'POST' ? 201 : 200);
+}
+
 const cpuBefore = process.cpuUsage();
 log(`creates: ${counts.creates} pods, ${counts.concurrency} concurrent clients`);
-const creates = rateOf(
-  await load({
-    ...api,
-    kind: 'requests',
-    method: 'POST',
-    namespace: 'bench',
-    prefix: 'p-',
-    total: counts.creates,
-    concurrency: counts.concurrency,
-  }),
-  201,
-);
-const bareCreates = rateOf(
-  await load({
-    ...ceiling,
-    kind: 'requests',
-    method: 'POST',
-    namespace: 'bench',
-    prefix: 'p-',
-    total: counts.creates,
-    concurrency: counts.concurrency,
-  }),
-  201,
-);
+const creates = await requests(api, 'POST', counts.creates);
+const bareCreates = await requests(ceiling, 'POST', counts.creates);
 log(`gets: ${counts.gets}`);
-const gets = rateOf(
-  await load({
-    ...api,
-    kind: 'requests',
-    method: 'GET',
-    namespace: 'bench',
-    prefix: 'p-',
-    total: counts.gets,
-    concurrency: counts.concurrency,
-    existing: counts.creates,
-  }),
-  200,
-);
-const bareGets = rateOf(
-  await load({
-    ...ceiling,
-    kind: 'requests',
-    method: 'GET',
-    namespace: 'bench',
-    prefix: 'p-',
-    total: counts.gets,
-    concurrency: counts.concurrency,
-    existing: counts.creates,
-  }),
-  200,
-);
+const gets = await requests(api, 'GET', counts.gets);
+const bareGets = await requests(ceiling, 'GET', counts.gets);
 
 log(`lists: storing ${counts.listPods} pods in namespace list`);
 for (let i = 0; i < counts.listPods - 1; i += 500) {

@@ -5,9 +5,9 @@
  * @module
  */
 
+export * from './apply/index.js';
+export * from './auth/index.js';
 export * from './certificates/index.js';
 export * from './patch/index.js';
 export * from './printing/index.js';
 export * from './server/index.js';
-export * from './auth/index.js';
-export * from './apply/index.js';

@@ -1027,7 +1027,8 @@ export class ApiHandler {
     query: URLSearchParams,
   ): Promise<void> {
     const binding = await readCreateBody(req);
-    const metadata = (binding.metadata ??= {});
+    binding.metadata ??= {};
+    const metadata = binding.metadata;
     if (metadata.name !== undefined && metadata.name !== info.name) {
       throw errors.badRequest(
         `the name of the binding (${String(metadata.name)}) does not match the name of the pod on the URL (${info.name})`,

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // End to end with the REAL kubectl (Debian package `kubectl`, whose /usr/bin/kubectl dispatches to
-// kubectl 1.32 because the server reports v1.32.4) against the API server over HTTPS on loopback,
-// on the in-process registry and the embedded store. kubectl uses the admin kubeconfig the server
-// writes (client certificate in system:masters); the auth cases add token users and RBAC.
+// kubectl 1.32 because the server reports v1.32.4) against `npm start` (the single-node starter as a
+// child process, in-memory store) over HTTPS on loopback. kubectl uses the admin kubeconfig the
+// server writes (client certificate in system:masters); the auth cases add token users and RBAC.
 import { writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';

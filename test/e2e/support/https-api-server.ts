@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// The API server in this process with its defaults (HTTPS with its own CA, the admin kubeconfig it
-// writes, RBAC) on the in-process registry and the embedded store, for the suites that drive it with
-// the real kubectl and need to reach inside (the control plane, the CA, token users).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// The kubectl suites' server: `npm start` (the single-node starter as a child process, in-memory
+// store) with its defaults (HTTPS with its own CA, the admin kubeconfig it writes, RBAC), plus a
+// static token file so the suites can act as other users.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiServerModule, HttpApiServer } from '@cpkit/apiserver';
-import { startTestControlPlane, type TestControlPlane } from '@cpkit/core/testing';
-import { openEmbeddedStore } from '@cpkit/store-embedded';
+import { type SingleNode, startSingleNode } from './starter.js';
 
 /** Options of {@link startHttpsApiServer}. */
 export interface HttpsApiServerOptions {
@@ -19,7 +17,7 @@ export interface HttpsApiServerOptions {
 
 /** A running server and what the suites need of it. */
 export interface HttpsApiServer {
-  cp: TestControlPlane;
+  starter: SingleNode;
   /** A private directory (data, kubeconfigs, manifests), removed on stop. */
   dir: string;
   /** `https://127.0.0.1:<port>`. */
@@ -36,7 +34,7 @@ export interface HttpsApiServer {
   stop(): Promise<void>;
 }
 
-/** Starts the control plane with the API server on a free port and checks it serves HTTPS. */
+/** Starts the starter on a free port and checks it serves HTTPS. */
 export async function startHttpsApiServer(options: HttpsApiServerOptions): Promise<HttpsApiServer> {
   const dir = await mkdtemp(join(tmpdir(), `cpkit-${options.name}-`));
   let tokenFile: string | undefined;
@@ -44,27 +42,18 @@ export async function startHttpsApiServer(options: HttpsApiServerOptions): Promi
     tokenFile = join(dir, 'tokens.csv');
     await writeFile(tokenFile, options.tokens, { mode: 0o600 });
   }
-  const cp = await startTestControlPlane({
-    store: await openEmbeddedStore(),
-    modules: [
-      apiServerModule({
-        port: 0,
-        dataDir: join(dir, 'apiserver'),
-        kubeconfigPath: join(dir, 'kubeconfig'),
-        ...(tokenFile ? { tokenFile } : {}),
-      }),
-    ],
+  const starter = await startSingleNode({
+    dataDir: join(dir, 'data'),
+    args: ['--in-memory', ...(tokenFile ? ['--token-auth-file', tokenFile] : [])],
   });
-  const server = cp.controlPlane.get<HttpApiServer>(HttpApiServer);
-  const url = server.address()?.url;
-  const kubeconfig = server.kubeconfigPath;
-  const caCertPem = server.pki?.caCertPem;
-  if (!url?.startsWith('https://') || !kubeconfig || !caCertPem) {
-    await cp.stop();
-    throw new Error('the API server did not report an https address, its kubeconfig and its PKI');
+  const { url, kubeconfig } = starter;
+  const caCertPem = await readFile(join(starter.dataDir, 'pki', 'ca.crt'), 'utf8').catch(() => '');
+  if (!url.startsWith('https://') || !caCertPem) {
+    await starter.stop();
+    throw new Error('the starter did not report an https address and write its CA');
   }
   return {
-    cp,
+    starter,
     dir,
     url,
     kubeconfig,
@@ -88,7 +77,7 @@ export async function startHttpsApiServer(options: HttpsApiServerOptions): Promi
       return path;
     },
     async stop() {
-      await cp.stop();
+      await starter.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -6,7 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { eventually } from './eventually.js';
 import { useStarterWithKubectl } from './support/starter.js';
 
-const { k, manifest } = useStarterWithKubectl();
+// A service range of our own: the starter's --service-cluster-ip-range reaches the allocator.
+const { k, manifest } = useStarterWithKubectl({
+  args: [
+    '--in-memory',
+    '--service-cluster-ip-range',
+    '10.200.0.0/16',
+    '--service-node-port-range',
+    '31000-31099',
+  ],
+});
 
 /** Lines of `kubectl describe` output that end in a label with nothing after it. */
 const emptyFields = (out: string, labels: string[]): string[] =>
@@ -187,8 +196,14 @@ spec:
 
     const service = await k.ok('describe', 'service', 'web');
     expect(service).toMatch(/^Type:\s+ClusterIP$/m);
-    // Allocated from the default service CIDR (10.96.0.0/12); .1 belongs to the kubernetes Service.
-    expect(service).toMatch(/^IP:\s+10\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+$/m);
+    // Allocated from the range given on the command line; .1 belongs to the kubernetes Service.
+    expect(service).toMatch(/^IP:\s+10\.200\.\d+\.\d+$/m);
+    expect(service).not.toMatch(/^IP:\s+10\.200\.0\.1$/m);
+    expect(await k.ok('get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}')).toBe('10.200.0.1');
+    await k.ok('create', 'service', 'nodeport', 'np', '--tcp=80:8080');
+    const nodePort = Number(await k.ok('get', 'service', 'np', '-o', 'jsonpath={.spec.ports[0].nodePort}'));
+    expect(nodePort).toBeGreaterThanOrEqual(31000);
+    expect(nodePort).toBeLessThanOrEqual(31099);
     expect(service).toMatch(/^IP Families:\s+IPv4$/m);
     expect(service).toMatch(/^TargetPort:\s+80\/TCP$/m);
     expect(service).toMatch(/^Session Affinity:\s+None$/m);

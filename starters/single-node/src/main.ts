@@ -59,7 +59,14 @@ try {
     .withModules(
       new ContainerModule((bind) => bind(Logger).toConstantValue(logger)), // structured JSON logs (pino)
       chosen.module, //                    Store: embedded (MVCC in memory, durable in SQLite) or etcd
-      registryModule(), //                 Scheme with the built-in kinds + Registry (object semantics)
+      registryModule({
+        // Scheme with the built-in kinds + Registry (object semantics); Services get ClusterIPs and
+        // node ports from these ranges.
+        serviceAllocation: {
+          serviceClusterIPRange: options.serviceClusterIPRange,
+          nodePortRange: options.serviceNodePortRange,
+        },
+      }),
       inProcessApiClientModule(), //       ApiClient for the components in this process
       systemNamespacesModule(), //         default, kube-system, kube-public, kube-node-lease
       namespaceFinalizerModule(), //       empties deleted namespaces so `kubectl delete namespace` finishes

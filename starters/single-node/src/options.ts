@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { resolve } from 'node:path';
+import { PortRange, ServiceIPRange } from '@cpkit/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 /** What the single-node starter can be told on its command line. */
@@ -27,6 +28,10 @@ export interface SingleNodeOptions {
   authorizationMode: 'RBAC' | 'AlwaysAllow';
   /** Milliseconds to wait for parts to stop after SIGTERM/SIGINT. */
   shutdownGracePeriodMs: number;
+  /** The IPv4 CIDR Service ClusterIPs come from (upstream's `--service-cluster-ip-range`). */
+  serviceClusterIPRange: string;
+  /** The range Service node ports come from (upstream's `--service-node-port-range`). */
+  serviceNodePortRange: string;
 }
 
 function port(value: string): number {
@@ -41,6 +46,18 @@ function positiveInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive integer');
   return parsed;
+}
+
+/** A commander parser that accepts what `parse` accepts and reports its error as the reason. */
+function checkedWith(parse: (value: string) => unknown): (value: string) => string {
+  return (value) => {
+    try {
+      parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+    }
+    return value;
+  };
 }
 
 /** Parses `argv` (as `process.argv`); prints help or a precise error and exits on bad input. */
@@ -108,6 +125,21 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
         .default('RBAC'),
     )
     .addOption(
+      new Option('--service-cluster-ip-range <cidr>', 'IPv4 range Service ClusterIPs are allocated from')
+        .env('CPKIT_SERVICE_CLUSTER_IP_RANGE')
+        .argParser(checkedWith((value) => ServiceIPRange.parse(value)))
+        .default('10.96.0.0/12'),
+    )
+    .addOption(
+      new Option(
+        '--service-node-port-range <range>',
+        'range Service node ports are allocated from, e.g. 30000-32767',
+      )
+        .env('CPKIT_SERVICE_NODE_PORT_RANGE')
+        .argParser(checkedWith((value) => PortRange.parse(value)))
+        .default('30000-32767'),
+    )
+    .addOption(
       new Option('--shutdown-grace-period <seconds>', 'how long parts get to stop on SIGTERM/SIGINT')
         .argParser(positiveInteger)
         .default(30),
@@ -126,6 +158,8 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
     anonymousAuth: boolean;
     authorizationMode: 'RBAC' | 'AlwaysAllow';
     shutdownGracePeriod: number;
+    serviceClusterIpRange: string;
+    serviceNodePortRange: string;
   }>();
   const dataDir = resolve(parsed.dataDir);
   return {
@@ -141,5 +175,7 @@ export function parseSingleNodeOptions(argv: readonly string[]): SingleNodeOptio
     logLevel: parsed.logLevel,
     logFormat: parsed.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     shutdownGracePeriodMs: parsed.shutdownGracePeriod * 1000,
+    serviceClusterIPRange: parsed.serviceClusterIpRange,
+    serviceNodePortRange: parsed.serviceNodePortRange,
   };
 }

@@ -264,7 +264,14 @@ const results = {
     expected: watch.expected,
   },
   serverCpuSeconds: (cpu.user + cpu.system) / 1e6,
-  rss: { pods: podsStored, rssMiB: rss.rss / 2 ** 20, heapUsedMiB: rss.heapUsed / 2 ** 20 },
+  rss: {
+    pods: podsStored,
+    rssMiB: rss.rss / 2 ** 20,
+    heapUsedMiB: rss.heapUsed / 2 ** 20,
+    // What V8 has reserved for the heap, and memory outside it (Buffers, TLS and socket state).
+    heapTotalMiB: rss.heapTotal / 2 ** 20,
+    externalMiB: rss.external / 2 ** 20,
+  },
 };
 
 if (flags.json) {
@@ -324,7 +331,7 @@ if (flags.json) {
       ],
       [
         `RSS with ${formatCount(results.rss.pods)} pods`,
-        `${results.rss.rssMiB.toFixed(0)} MiB (heap ${results.rss.heapUsedMiB.toFixed(0)} MiB)`,
+        `${results.rss.rssMiB.toFixed(0)} MiB (heap used ${results.rss.heapUsedMiB.toFixed(0)} of ${results.rss.heapTotalMiB.toFixed(0)} MiB, external ${results.rss.externalMiB.toFixed(0)} MiB)`,
         '(reported)',
         '',
       ],

@@ -526,6 +526,63 @@ describe('update', () => {
     expect(statusUpdate.metadata?.generation).toBe(2);
   });
 
+  it('keeps managedFields on a status write unless the caller records them (managedFieldsFromRequest)', async () => {
+    const { registry } = await setup();
+    const entry = (manager: string, subresource?: string) => ({
+      manager,
+      operation: 'Update',
+      apiVersion: 'apps/v1',
+      fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:spec': {} },
+      ...(subresource ? { subresource } : {}),
+    });
+    const created = await registry.create<UnstructuredObject>({
+      ...deployment('web'),
+      metadata: { name: 'web', namespace: 'default', managedFields: [entry('creator')] },
+    });
+    const recorded = [entry('creator'), entry('status-writer', 'status')];
+    // Without the option a status write keeps the stored metadata, managedFields included.
+    const kept = await registry.update<UnstructuredObject>(
+      { ...created, metadata: { ...created.metadata, managedFields: recorded }, status: { replicas: 1 } },
+      { subresource: 'status' },
+    );
+    expect(kept.metadata?.managedFields).toEqual([entry('creator')]);
+    // With it, the request's managedFields are stored, and nothing else of its metadata.
+    const taken = await registry.update<UnstructuredObject>(
+      {
+        ...kept,
+        metadata: { ...kept.metadata, labels: { sneaky: 'yes' }, managedFields: recorded },
+        status: { replicas: 2 },
+      },
+      { subresource: 'status', managedFieldsFromRequest: true },
+    );
+    expect(taken.metadata?.managedFields).toEqual(recorded);
+    expect(taken.metadata?.labels).toBeUndefined();
+    expect(taken.status).toEqual({ replicas: 2 });
+    // Left out, they stay as stored; patches take the option too, and an empty list clears them.
+    const omitted = await registry.update<UnstructuredObject>(
+      { ...taken, metadata: { name: 'web', namespace: 'default' }, status: { replicas: 3 } },
+      { subresource: 'status', managedFieldsFromRequest: true },
+    );
+    expect(omitted.metadata?.managedFields).toEqual(recorded);
+    const patched = await registry.patch<UnstructuredObject>(
+      'deployments',
+      'web',
+      'merge',
+      { metadata: { managedFields: [entry('patcher', 'status')] }, status: { replicas: 4 } },
+      { subresource: 'status', managedFieldsFromRequest: true },
+    );
+    expect(patched.metadata?.managedFields).toEqual([entry('patcher', 'status')]);
+    const cleared = await registry.patch<UnstructuredObject>(
+      'deployments',
+      'web',
+      'json',
+      [{ op: 'replace', path: '/metadata/managedFields', value: [] }],
+      { subresource: 'status', managedFieldsFromRequest: true },
+    );
+    expect(cleared.metadata?.managedFields).toBeUndefined();
+  });
+
   it('lets a pod status update change labels, as upstream does', async () => {
     const { registry } = await setup();
     const created = await registry.create<UnstructuredObject>(pod('p'));

@@ -161,7 +161,7 @@ export interface RegistryCreateOptions extends CreateOptions, RegistryCaller {
 }
 
 /** Options of {@link Registry.update}. @category Registry */
-export interface RegistryUpdateOptions extends WriteOptions, RegistryCaller {
+export interface RegistryUpdateOptions extends WriteOptions, RegistryCaller, SubresourceManagedFields {
   /** As {@link RegistryCreateOptions.kind}. */
   kind?: KindReference;
   /** Namespace, when the object does not carry it (`metadata.namespace` wins when both agree). */
@@ -170,8 +170,23 @@ export interface RegistryUpdateOptions extends WriteOptions, RegistryCaller {
   subresource?: string;
 }
 
+/**
+ * How a subresource write treats `metadata.managedFields`.
+ * @category Registry
+ */
+export interface SubresourceManagedFields {
+  /**
+   * On a `status` write, store the requested object's `metadata.managedFields` (an empty list clears
+   * them; leaving them out keeps the stored ones) instead of keeping the stored metadata whole. For a
+   * caller that records field ownership itself, as the API server's field manager does for status
+   * writes and status applies. Ignored for the main resource (which always takes them) and for
+   * other subresources. Default: false.
+   */
+  managedFieldsFromRequest?: boolean;
+}
+
 /** Options of {@link Registry.patch}. @category Registry */
-export interface RegistryPatchOptions extends WriteOptions, RegistryCaller {
+export interface RegistryPatchOptions extends WriteOptions, RegistryCaller, SubresourceManagedFields {
   namespace?: string;
   /** Patch a subresource (`status`, ...) instead of the main resource. */
   subresource?: string;
@@ -782,7 +797,7 @@ export class StoreRegistry implements Registry {
       subresource,
       isDryRun(options),
       () => cloneJson(object, 'object'),
-      { user: options.user, options },
+      { user: options.user, options, managedFieldsFromRequest: options.managedFieldsFromRequest },
     );
     return result as unknown as T;
   }
@@ -848,7 +863,7 @@ export class StoreRegistry implements Registry {
         }
         return patched as UnstructuredObject;
       },
-      { user: options.user, options },
+      { user: options.user, options, managedFieldsFromRequest: options.managedFieldsFromRequest },
     );
     return result as unknown as T;
   }
@@ -916,7 +931,7 @@ export class StoreRegistry implements Registry {
     subresource: string | undefined,
     dryRun: boolean,
     tryUpdate: (current: UnstructuredObject) => UnstructuredObject,
-    caller: { user?: UserInfo; options?: unknown } = {},
+    caller: { user?: UserInfo; options?: unknown; managedFieldsFromRequest?: boolean } = {},
   ): Promise<UnstructuredObject> {
     // pods/binding was admitted by bind() as a CREATE of the Binding.
     const admit = subresource !== 'binding' && this.admission.handles('UPDATE');
@@ -941,7 +956,13 @@ export class StoreRegistry implements Registry {
       if (admit && this.admission.mutatingFor('UPDATE').length > 0) {
         await this.admission.admit(attributes(requested));
       }
-      const next = this.prepareUpdate(kind, current.object, requested, subresource);
+      const next = this.prepareUpdate(
+        kind,
+        current.object,
+        requested,
+        subresource,
+        caller.managedFieldsFromRequest ?? false,
+      );
       const finish =
         hooks.length > 0
           ? await this.beginWrite(hooks, (hook) =>
@@ -999,6 +1020,7 @@ export class StoreRegistry implements Registry {
     old: UnstructuredObject,
     requested: UnstructuredObject,
     subresource: string | undefined,
+    managedFieldsFromRequest: boolean,
   ): UnstructuredObject {
     const oldMeta = old.metadata ?? {};
     const name = String(oldMeta.name);
@@ -1057,6 +1079,10 @@ export class StoreRegistry implements Registry {
         const meta = metaOf(next);
         meta.labels = requestedMeta.labels;
         meta.annotations = requestedMeta.annotations;
+      }
+      // The caller's field manager recorded this write (SubresourceManagedFields).
+      if (managedFieldsFromRequest && requestedMeta.managedFields !== undefined) {
+        metaOf(next).managedFields = cloneJson(requestedMeta.managedFields, 'managedFields');
       }
     } else if (subresource === 'binding') {
       // Built from the stored pod by assignPodToNode: only nodeName, annotations and one condition changed.

@@ -20,6 +20,7 @@ export {
 } from './managed-fields.js';
 export { defaultFieldManager } from './manager-name.js';
 export { fieldManagerContext, recordUpdate } from './record.js';
+export { recordStatusUpdate, statusConfiguration, statusWriteView } from './status.js';
 export {
   deducedType,
   type ListType,

@@ -387,14 +387,19 @@ export function applyConfiguration(
     if (id === self) continue;
     for (const path of manager.set.intersection(changedFields).paths()) conflicts.push({ manager, path });
   }
-  if (conflicts.length > 0 && !ctx.force && !allowedByLastApplied(live, conflicts, ctx)) {
+  // Client-side apply's annotation describes the main resource: it never excuses a subresource apply.
+  if (
+    conflicts.length > 0 &&
+    !ctx.force &&
+    !(subresource === '' && allowedByLastApplied(live, conflicts, ctx))
+  ) {
     throw conflictError(conflicts);
   }
   for (const [id, manager] of managers) {
     if (id === self) continue;
     manager.set = manager.set.difference(changedFields).difference(comparison.removed);
   }
-  syncLastApplied(merged, config, ctx.manager);
+  if (subresource === '') syncLastApplied(merged, config, ctx.manager);
   const objectChanged = !jsonEqual(comparable(live, false), merged);
   const setChanged = !previous?.set.equals(typedConfigSet);
   managers.set(self, {

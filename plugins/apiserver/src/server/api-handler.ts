@@ -21,7 +21,9 @@ import {
   checkAppliedMetadata,
   type FieldManagerContext,
   fieldManagerContext,
+  recordStatusUpdate,
   recordUpdate,
+  statusConfiguration,
 } from '../apply/index.js';
 import { defaultFieldManager } from '../apply/manager-name.js';
 import { accessReviewEndpoint } from '../auth/access-reviews.js';
@@ -671,14 +673,15 @@ export class ApiHandler {
           );
         }
         metadata.name = info.name;
-        const updated = info.subresource
-          ? await registry.update(object, {
-              kind: gvk,
-              namespace,
-              subresource: info.subresource,
-              ...writeOptions(query, info),
-            })
-          : await this.updateRecordingFields(object, kind, gvk, namespace, query, info, req);
+        const updated =
+          info.subresource && info.subresource !== 'status'
+            ? await registry.update(object, {
+                kind: gvk,
+                namespace,
+                subresource: info.subresource,
+                ...writeOptions(query, info),
+              })
+            : await this.updateRecordingFields(object, kind, gvk, namespace, query, info, req);
         reply(200, updated);
         return;
       }
@@ -821,21 +824,26 @@ export class ApiHandler {
     if (type !== 'json' && patch !== null && typeof patch === 'object' && !Array.isArray(patch))
       asObject(patch, 'patch');
     validateFields(req, gvk, patch, type);
-    const subresource = info.subresource ? { subresource: info.subresource } : {};
+    const status = info.subresource === 'status';
+    // Status writes record their manager too; the registry is told to store what was recorded.
+    const subresource = info.subresource
+      ? { subresource: info.subresource, ...(status ? { managedFieldsFromRequest: true } : {}) }
+      : {};
     const { registry } = this.options;
+    const manager = managerOf(req, query);
     if (type !== 'strategic') {
       const patchOptions = { namespace, ...subresource, ...writeOptions(query, info) };
-      // Subresource writes keep the stored metadata (the registry's rule), so only main-resource
-      // patches can record their manager.
-      if (info.subresource)
+      // Other subresource writes keep the stored metadata (the registry's rule): nothing to record.
+      if (info.subresource && !status)
         return { object: await registry.patch(gvk, info.name, type, patch, patchOptions) };
-      const fields = fieldManagerContext(kind, managerOf(req, query));
+      const fields = fieldManagerContext(kind, manager);
       for (let attempt = 0; ; attempt++) {
         const current = await registry.get(gvk, info.name, { namespace });
         const patched = patchedLocally(current, type, patch);
         if (!patched) return { object: await registry.patch(gvk, info.name, type, patch, patchOptions) };
         const hadManagedFields = patched.metadata?.managedFields !== undefined;
-        recordUpdate(kind, current, patched, fields);
+        if (status) recordStatusUpdate(kind, current, patched, manager);
+        else recordUpdate(kind, current, patched, fields);
         const recorded = withRecordedFields(
           type,
           patch,
@@ -863,8 +871,8 @@ export class ApiHandler {
       metadata.resourceVersion = current.metadata?.resourceVersion;
       metadata.name = info.name;
       if (namespace) metadata.namespace = namespace;
-      if (!info.subresource)
-        recordUpdate(kind, current, patched, fieldManagerContext(kind, managerOf(req, query)));
+      if (status) recordStatusUpdate(kind, current, patched, manager);
+      else if (!info.subresource) recordUpdate(kind, current, patched, fieldManagerContext(kind, manager));
       try {
         const object = await registry.update(patched, {
           kind: gvk,
@@ -885,7 +893,8 @@ export class ApiHandler {
   }
 
   /**
-   * `PUT` of the main resource: records the writer in managedFields against the stored object. A
+   * `PUT` of the main resource or of `status`: records the writer in managedFields against the
+   * stored object (a status write as an Update with subresource `status`). A
    * body without a resourceVersion is pinned to the one the fields were computed against and
    * retried when another write wins meanwhile; one with a resourceVersion keeps its precondition.
    */
@@ -899,16 +908,21 @@ export class ApiHandler {
     req: IncomingMessage,
   ): Promise<KubeObject> {
     const { registry } = this.options;
-    const fields = fieldManagerContext(kind, managerOf(req, query));
+    const manager = managerOf(req, query);
+    const fields = fieldManagerContext(kind, manager);
+    const status = info.subresource === 'status';
+    // A status write is recorded as an Update with subresource `status`, stored through the registry.
+    const target = status ? { subresource: 'status', managedFieldsFromRequest: true } : {};
     const requested = object.metadata?.resourceVersion;
     for (let attempt = 0; ; attempt++) {
       const current = await registry.get(gvk, info.name, { namespace });
       const next = attempt === 0 ? object : structuredClone(object);
-      recordUpdate(kind, current, next, fields);
+      if (status) recordStatusUpdate(kind, current, next, manager);
+      else recordUpdate(kind, current, next, fields);
       const metadata = next.metadata as Record<string, unknown>;
       if (!requested) metadata.resourceVersion = current.metadata?.resourceVersion;
       try {
-        return await registry.update(next, { kind: gvk, namespace, ...writeOptions(query, info) });
+        return await registry.update(next, { kind: gvk, namespace, ...target, ...writeOptions(query, info) });
       } catch (error) {
         if (!isConflict(error) || requested || attempt >= strategicConflictRetries) throw error;
       }
@@ -919,7 +933,8 @@ export class ApiHandler {
    * Server-side apply (`application/apply-patch+yaml`): the configuration's fields become the
    * manager's, it is merged into the stored object (or creates it: 201), fields the manager applied
    * before and dropped now are removed unless someone else owns them, and a change to a field
-   * another manager owns is a 409 listing the conflicts unless `force=true`. See `src/apply`.
+   * another manager owns is a 409 listing the conflicts unless `force=true`. On `status` it applies
+   * the configuration's status to an existing object (404 otherwise), as upstream. See `src/apply`.
    */
   private async apply(
     req: IncomingMessage,
@@ -929,7 +944,10 @@ export class ApiHandler {
     query: URLSearchParams,
     body: Buffer,
   ): Promise<PatchResult> {
-    if (info.subresource) throw errors.methodNotAllowed(`apply is not supported on subresources yet`);
+    const status = info.subresource === 'status';
+    if (info.subresource && !status) {
+      throw errors.methodNotAllowed(`apply is not supported on ${info.subresource}`);
+    }
     const manager = query.get('fieldManager');
     if (!manager) {
       throw errors.badRequest('fieldManager: Required value: is required for apply requests');
@@ -966,18 +984,22 @@ export class ApiHandler {
     const requestedVersion =
       typeof metadata.resourceVersion === 'string' ? metadata.resourceVersion : undefined;
     const fields: FieldManagerContext & { force: boolean } = {
-      ...fieldManagerContext(kind, manager),
+      ...fieldManagerContext(kind, manager, status ? 'status' : ''),
       force: forceParam === 'true',
     };
+    // A status apply sets status alone (its entry has subresource `status`), never creates, and is
+    // stored through the status subresource with the managedFields it computed.
+    const configuration = status ? statusConfiguration(kind, applied) : applied;
+    const target = status ? { subresource: 'status', managedFieldsFromRequest: true } : {};
     const { registry } = this.options;
     for (let attempt = 0; ; attempt++) {
       let current: KubeObject | undefined;
       try {
         current = await registry.get(gvk, info.name, { namespace });
       } catch (error) {
-        if (!(error instanceof StatusError && error.reason === 'NotFound')) throw error;
+        if (status || !(error instanceof StatusError && error.reason === 'NotFound')) throw error;
       }
-      const result = applyConfiguration(current, applied, fields);
+      const result = applyConfiguration(current, configuration, fields);
       if (!current) {
         try {
           const created = await registry.create(result.object, {
@@ -1003,6 +1025,7 @@ export class ApiHandler {
           object: await registry.update(result.object, {
             kind: gvk,
             namespace,
+            ...target,
             ...writeOptions(query, info),
           }),
         };

@@ -164,6 +164,40 @@ describe('server-side apply on the status subresource', () => {
     expect(dropped.body.spec.replicas).toBe(2);
   });
 
+  it("is never excused by, nor rewrites, client-side apply's annotation", async () => {
+    const lastApplied = JSON.stringify(deployment('csa', { status: { readyReplicas: 1 } }));
+    const created = await call('POST', `${deployments}?fieldManager=kubectl-client-side-apply`, {
+      ...deployment('csa'),
+      metadata: {
+        name: 'csa',
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': lastApplied },
+      },
+    });
+    expect(created.status).toBe(201);
+    const put = await call('PUT', `${deployments}/csa/status?fieldManager=ctrl`, {
+      ...created.body,
+      status: { readyReplicas: 1 },
+    });
+    expect(put.status).toBe(200);
+    // On the main resource kubectl could take fields its annotation records; on status it may not.
+    const conflict = await apply(
+      `${deployments}/csa/status`,
+      deployment('csa', { status: { readyReplicas: 2 } }),
+      'fieldManager=kubectl',
+    );
+    expect(conflict.status).toBe(409);
+    const applied = await apply(
+      `${deployments}/csa/status`,
+      deployment('csa', { status: { replicas: 1 } }),
+      'fieldManager=kubectl',
+    );
+    expect(applied.status).toBe(200);
+    expect(applied.body.status).toEqual({ readyReplicas: 1, replicas: 1 });
+    expect(applied.body.metadata.annotations).toEqual({
+      'kubectl.kubernetes.io/last-applied-configuration': lastApplied,
+    });
+  });
+
   it('takes labels from a pod status apply, as the registry allows for pods', async () => {
     const created = await call('POST', `${pods}?fieldManager=maker`, {
       metadata: { name: 'p', labels: { app: 'p' } },

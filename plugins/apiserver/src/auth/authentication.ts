@@ -90,10 +90,21 @@ export class AuthenticationChain {
     private readonly options: AuthenticationChainOptions = {},
   ) {}
 
-  /** Who sent `req`. @throws StatusError `Unauthorized` (401). */
-  async authenticate(req: IncomingMessage): Promise<UserInfo> {
-    return this.authenticateRequest(authenticationRequestOf(req));
+  /**
+   * Who sent `req`, decided once per request: the filter chain authenticates before it counts a
+   * request against the in-flight limits (as upstream), and the handler asks again for free.
+   * @throws StatusError `Unauthorized` (401).
+   */
+  authenticate(req: IncomingMessage): Promise<UserInfo> {
+    let decided = this.decided.get(req);
+    if (decided === undefined) {
+      decided = this.authenticateRequest(authenticationRequestOf(req));
+      this.decided.set(req, decided);
+    }
+    return decided;
   }
+
+  private readonly decided = new WeakMap<IncomingMessage, Promise<UserInfo>>();
 
   /** As {@link AuthenticationChain.authenticate}, from an already built request. */
   async authenticateRequest(request: AuthenticationRequest): Promise<UserInfo> {

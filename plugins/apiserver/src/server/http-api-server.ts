@@ -73,6 +73,8 @@ export class HttpApiServer implements ApiServer, Runnable {
       metrics: options.metrics,
       logger: options.logger,
       authorizeMetrics: (req) => authorizeFilterRequest(this.security, req),
+      // Set once security is prepared on start; the handler then reuses the decision.
+      authenticate: (req) => this.security?.authentication.authenticate(req) ?? Promise.resolve(undefined),
     });
   }
 

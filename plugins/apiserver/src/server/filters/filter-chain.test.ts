@@ -2,7 +2,7 @@
 // The filter chain on a real node:http server: in-flight limits, timeouts, /metrics, graceful drain.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMetricsRegistry, DefaultScheme } from '@cpkit/core';
+import { createMetricsRegistry, DefaultScheme, errors } from '@cpkit/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseGoDuration } from './duration.js';
 import { ApiFilterChain, type ApiFilterChainOptions, type ApiRequestHandler } from './filter-chain.js';
@@ -51,6 +51,32 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 describe('in-flight limits', () => {
+  it('count only authenticated requests: without credentials it is 401, never 429 (as upstream)', async () => {
+    const gate = gatedHandler();
+    const seen: string[] = [];
+    const { base } = await serve(gate.handler, {
+      maxMutatingRequestsInFlight: 1,
+      authenticate: async (req) => {
+        seen.push(req.url ?? '');
+        if (req.headers.authorization !== 'Bearer ok') throw errors.unauthorized('Unauthorized');
+      },
+    });
+    const auth = { Authorization: 'Bearer ok' };
+    const held = fetch(`${base}${podsPath}`, { method: 'POST', body: '{}', headers: auth });
+    await until(() => gate.waiting() === 1);
+    // The only mutating slot is taken: a request without credentials is refused as such.
+    const anonymous = await fetch(`${base}${podsPath}`, { method: 'POST', body: '{}' });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    // An authenticated one gets the 429.
+    expect((await fetch(`${base}${podsPath}`, { method: 'POST', body: '{}', headers: auth })).status).toBe(
+      429,
+    );
+    gate.release();
+    expect((await held).status).toBe(200);
+    expect(seen).toHaveLength(3);
+  });
+
   it('answer 429 TooManyRequests with Retry-After beyond the mutating limit, separately from reads', async () => {
     const gate = gatedHandler();
     const metrics = createMetricsRegistry();

@@ -43,6 +43,12 @@ export interface ApiFilterChainOptions extends ApiServerLimits {
    * StatusError to refuse. Default: open.
    */
   authorizeMetrics?: (req: IncomingMessage) => Promise<void>;
+  /**
+   * Authenticates a request before it counts against the in-flight limits (as upstream's filter
+   * order: authentication, then max-in-flight): a request without valid credentials gets its 401
+   * without taking a slot. Throws a StatusError to refuse. Default: none (the handler decides).
+   */
+  authenticate?: (req: IncomingMessage) => Promise<unknown>;
 }
 
 /** A request handler that never rejects (every failure is a reply), such as `ApiHandler.handle`. */
@@ -135,6 +141,27 @@ export class ApiFilterChain {
     const started = performance.now();
     const path = pathOf(req.url ?? '/');
     const request = classifyRequest(req, this.options.scheme);
+    const authenticate = this.options.authenticate;
+    if (authenticate === undefined || path === '/metrics') {
+      this.serve(req, res, started, path, request);
+      return;
+    }
+    authenticate(req).then(
+      () => this.serve(req, res, started, path, request),
+      (error: unknown) => {
+        sendStatus(res, StatusError.from(error));
+        this.metrics.observe(request.labels, res.statusCode, (performance.now() - started) / 1000, undefined);
+      },
+    );
+  };
+
+  private serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    path: string,
+    request: ReturnType<typeof classifyRequest>,
+  ): void {
     const { labels, longRunning } = request;
     const kind: RequestKind = request.readOnly ? 'readOnly' : 'mutating';
     const limited = !longRunning && !exemptPaths.has(path);
@@ -201,7 +228,7 @@ export class ApiFilterChain {
       this.options.logger?.error({ err: error, url: req.url }, 'request handler rejected');
       if (!res.headersSent) sendStatus(res, StatusError.from(error));
     });
-  };
+  }
 
   /** Requests being served now, long-running ones included. */
   get activeRequests(): number {

@@ -190,4 +190,22 @@ describe('/metrics access', () => {
     expect(await nobody.json()).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
     expect((await get(`${base}/metrics`)).status).toBe(200);
   });
+
+  it('honours impersonation: the admin acting as nobody is refused, nobody cannot act as the admin', async () => {
+    const asNobody = await fetch(`${base}/metrics`, { headers: { ...admin, 'Impersonate-User': 'nobody' } });
+    expect(asNobody.status).toBe(403);
+    expect(await asNobody.json()).toMatchObject({
+      reason: 'Forbidden',
+      message: expect.stringContaining('"nobody"'),
+    });
+    const escalating = await fetch(`${base}/metrics`, {
+      headers: {
+        Authorization: 'Bearer nobody-token',
+        'Impersonate-User': 'admin',
+        'Impersonate-Group': 'system:masters',
+      },
+    });
+    expect(escalating.status).toBe(403);
+    expect(await escalating.json()).toMatchObject({ message: expect.stringContaining('impersonate') });
+  });
 });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
 import { StatusError } from '../errors/status-error.js';
+import { expectThrownStatusError } from '../testing/status-rejection.js';
 import {
   checkFieldSelectorFields,
   escapeFieldSelectorValue,
@@ -13,17 +14,8 @@ import {
   parseFieldSelector,
 } from './field-selector.js';
 
-function badRequest(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusError);
-    expect((error as StatusError).reason).toBe('BadRequest');
-    expect((error as StatusError).code).toBe(400);
-    return error as StatusError;
-  }
-  throw new Error('expected a BadRequest StatusError');
-}
+const badRequest = (fn: () => unknown): StatusError =>
+  expectThrownStatusError(fn, { reason: 'BadRequest', code: 400 });
 
 describe('parseFieldSelector: parsing and canonical form', () => {
   it.each([

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StatusError } from '../errors/status-error.js';
+import { expectThrownStatusError } from '../testing/status-rejection.js';
 import {
   everythingLabelSelector,
   type LabelRequirement,
@@ -13,17 +14,8 @@ import {
   parseLabelSelector,
 } from './label-selector.js';
 
-function badRequest(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusError);
-    expect((error as StatusError).reason).toBe('BadRequest');
-    expect((error as StatusError).code).toBe(400);
-    return error as StatusError;
-  }
-  throw new Error('expected a BadRequest StatusError');
-}
+const badRequest = (fn: () => unknown): StatusError =>
+  expectThrownStatusError(fn, { reason: 'BadRequest', code: 400 });
 
 describe('parseLabelSelector: canonical form', () => {
   it.each([

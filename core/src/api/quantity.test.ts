@@ -2,20 +2,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StatusError } from '../errors/status-error.js';
+import { expectThrownStatusError } from '../testing/status-rejection.js';
 import { parseQuantity, Quantity, type QuantityFormat } from './quantity.js';
 
 const q = (s: string): Quantity => Quantity.parse(s);
 
-function badRequest(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusError);
-    expect((error as StatusError).reason).toBe('BadRequest');
-    return error as StatusError;
-  }
-  throw new Error('expected a BadRequest StatusError');
-}
+const badRequest = (fn: () => unknown): StatusError => expectThrownStatusError(fn, { reason: 'BadRequest' });
 
 describe('Quantity.parse → canonical toString', () => {
   it.each<[string, string, QuantityFormat]>([

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { describe, expect, it } from 'vitest';
-import { StatusError } from '../errors/status-error.js';
+import { expectThrownStatusError } from '../testing/status-rejection.js';
 import { registerBuiltinKinds } from './builtin-kinds.js';
 import { DefaultScheme, type KindDefinition } from './scheme.js';
 
@@ -10,15 +10,7 @@ function builtinScheme(): DefaultScheme {
   return scheme;
 }
 
-function thrown(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusError);
-    return error as StatusError;
-  }
-  throw new Error('expected a StatusError');
-}
+const thrown = expectThrownStatusError;
 
 const widget: KindDefinition = {
   group: 'example.com',

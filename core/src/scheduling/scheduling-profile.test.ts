@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { describe, expect, it } from 'vitest';
 import { SchedulingStatus } from '../contracts/scheduler-plugin.js';
-import { isStatusError, type StatusError } from '../errors/status-error.js';
+import { expectThrownStatusError } from '../testing/status-rejection.js';
 import { PluginRegistry } from './plugin-registry.js';
 import { resolveSchedulingProfile, type SchedulingProfile } from './scheduling-profile.js';
 
@@ -11,15 +11,7 @@ const plugin = (name: string) => ({
 });
 const registry = new PluginRegistry(['A', 'B', 'C', 'D', 'Foo'].map(plugin));
 
-function thrown(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (error) {
-    if (isStatusError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a throw');
-}
+const thrown = expectThrownStatusError;
 
 describe('PluginRegistry', () => {
   it('registers and looks up by name', () => {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-import { type KubeObject, StatusError } from '@cpkit/core';
+import { type KubeObject } from '@cpkit/core';
+import { expectThrownStatusError } from '@cpkit/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   applyConfiguration,
@@ -55,15 +56,7 @@ const entries = (object: KubeObject): ManagedFieldsEntry[] =>
   (object.metadata?.managedFields ?? []) as ManagedFieldsEntry[];
 const byManager = (object: KubeObject, manager: string) => entries(object).find((e) => e.manager === manager);
 
-function conflictOf(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof StatusError) return error;
-    throw error;
-  }
-  throw new Error('no conflict');
-}
+const conflictOf = expectThrownStatusError;
 
 describe('Update operations', () => {
   it('a create records one Update entry with every field it set (no identity or server metadata)', () => {

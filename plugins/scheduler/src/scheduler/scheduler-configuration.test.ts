@@ -2,7 +2,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StatusError } from '@cpkit/core';
+import { expectThrownStatusError } from '@cpkit/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   loadSchedulerConfiguration,
@@ -10,15 +10,7 @@ import {
   validateSchedulerConfiguration,
 } from './scheduler-configuration.js';
 
-function failure(fn: () => unknown): StatusError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusError);
-    return error as StatusError;
-  }
-  throw new Error('expected a failure');
-}
+const failure = expectThrownStatusError;
 
 describe('scheduler configuration', () => {
   it('parses a KubeSchedulerConfiguration file', () => {

@@ -32,6 +32,7 @@ import {
 import { type LabelSelectorMatcher, parseLabelSelector } from '../api/label-selector.js';
 import type { KindReference, KubeList, KubeObject, UnstructuredObject } from '../api/object.js';
 import type { RegisteredKind, Scheme } from '../api/scheme.js';
+import { formatTimestamp } from '../api/time.js';
 import { fieldCauses, validateObjectMeta } from '../api/validation.js';
 import { type CancelTimer, type Clock, SystemClock } from '../clock/clock.js';
 import type { AdmissionAttributes, AdmissionPlugin } from '../contracts/admission-plugin.js';
@@ -351,11 +352,6 @@ export function storageKeyPrefix(kind: RegisteredKind, namespace?: string): stri
  */
 export function storageKey(kind: RegisteredKind, namespace: string | undefined, name: string): string {
   return `${storageKeyPrefix(kind, kind.namespaced ? namespace : undefined)}${name}`;
-}
-
-/** RFC 3339 with seconds precision, as Kubernetes timestamps are written. */
-function formatTimestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 function isPlainObject(value: unknown): boolean {

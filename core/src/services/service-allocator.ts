@@ -22,6 +22,7 @@
 
 import type { UnstructuredObject } from '../api/object.js';
 import type { RegisteredKind } from '../api/scheme.js';
+import { formatTimestamp } from '../api/time.js';
 import { fieldCauses } from '../api/validation.js';
 import { type Clock, SystemClock } from '../clock/clock.js';
 import type { Store, StoreEntry } from '../contracts/store.js';
@@ -372,7 +373,7 @@ export class StoreServiceAllocator implements ServiceAllocator, RegistryHook {
       metadata: {
         name: ip,
         uid: crypto.randomUUID(),
-        creationTimestamp: new Date(Math.floor(now / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+        creationTimestamp: formatTimestamp(now),
         labels: {
           'ipaddress.kubernetes.io/ip-family': 'IPv4',
           'ipaddress.kubernetes.io/managed-by': 'ipallocator.k8s.io',

@@ -3,10 +3,13 @@ import {
   type CycleState,
   DefaultSchedulerName,
   fitErrorMessage,
+  formatTimestamp,
   isStatusError,
   type KindReference,
   type NodeInfo,
+  newEvent,
   newSchedulingDiagnosis,
+  objectReference,
   type PostFilterOutcome,
   type PostFilterPlugin,
   SchedulerNodeInfo,
@@ -15,7 +18,7 @@ import {
   type SchedulingFrameworkHandle,
   SchedulingStatus,
 } from '@cpkit/core';
-import type { Event, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import {
   compareImportance,
@@ -336,7 +339,7 @@ export class DefaultPreemption implements PostFilterPlugin {
             status: 'True',
             reason: 'PreemptionByScheduler',
             message: `${schedulerName}: preempting to accommodate a higher priority pod`,
-            lastTransitionTime: new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
+            lastTransitionTime: formatTimestamp(this.now()),
           };
           const conditions = [
             ...(victim.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'),
@@ -375,39 +378,17 @@ export class DefaultPreemption implements PostFilterPlugin {
     nodeName: string,
     schedulerName: string,
   ): Promise<void> {
-    const now = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z');
-    const event: Event = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: {
-        name: `${victim.metadata?.name ?? 'pod'}.${(BigInt(this.now()) * 1_000_000n).toString(16)}`,
-        namespace: victim.metadata?.namespace ?? 'default',
-      },
-      involvedObject: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        namespace: victim.metadata?.namespace,
-        name: victim.metadata?.name,
-        uid: victim.metadata?.uid,
-      },
-      related: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        namespace: preemptor.metadata?.namespace,
-        name: preemptor.metadata?.name,
-        uid: preemptor.metadata?.uid,
-      },
+    const pod = { apiVersion: 'v1', kind: 'Pod' };
+    const event = newEvent({
+      regarding: objectReference(victim, pod),
+      related: objectReference(preemptor, pod),
       type: 'Normal',
       reason: 'Preempted',
       action: 'Preempting',
       message: `Preempted by pod ${preemptor.metadata?.uid ?? preemptor.metadata?.name} on node ${nodeName}`,
-      source: { component: schedulerName },
       reportingComponent: schedulerName,
-      reportingInstance: schedulerName,
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
+      nowMs: this.now(),
+    });
     try {
       await this.handle.apiClient.create(event);
     } catch (error) {

@@ -7,6 +7,7 @@ import {
   type CycleState,
   DefaultSchedulerName,
   fitErrorMessage,
+  formatTimestamp,
   IndexedCache,
   type InformerEvent,
   isStatusError,
@@ -14,6 +15,8 @@ import {
   type KubeObject,
   type Logger,
   type MetricsRegistry,
+  newEvent,
+  objectReference,
   PluginRegistry,
   podKey,
   type Runnable,
@@ -30,7 +33,7 @@ import {
   StatusError,
   SystemClock,
 } from '@cpkit/core';
-import type { Event, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import type { Subscription } from 'rxjs';
 import { SchedulerCache } from './scheduler-cache.js';
 import type { SchedulerConfiguration } from './scheduler-configuration.js';
@@ -94,11 +97,6 @@ function nodeChangedForScheduling(oldNode: Node, node: Node): boolean {
   const relevant = (n: Node): string =>
     JSON.stringify([n.spec, n.metadata?.labels, n.status?.allocatable, n.status?.images?.length]);
   return relevant(oldNode) !== relevant(node);
-}
-
-/** What an upstream Go timestamp looks like (seconds precision). */
-function timestamp(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /**
@@ -611,7 +609,7 @@ export class Scheduler implements Runnable {
       lastTransitionTime:
         previous?.status === 'False' && previous.lastTransitionTime
           ? previous.lastTransitionTime
-          : timestamp(this.clock.now()),
+          : formatTimestamp(this.clock.now()),
     };
     if (index >= 0) conditions[index] = condition;
     else conditions.push(condition);
@@ -632,13 +630,6 @@ export class Scheduler implements Runnable {
     }
   }
 
-  /** `<pod>.<hex nanoseconds>`, as upstream's event recorder names events (a generateName ending in `.` is invalid). */
-  private eventName(pod: Pod): string {
-    const nanos =
-      BigInt(Math.floor(this.clock.now())) * 1_000_000n + BigInt(this.eventSequence++ % 1_000_000);
-    return `${pod.metadata?.name ?? 'pod'}.${nanos.toString(16)}`;
-  }
-
   private recordEvent(
     run: RunState,
     framework: SchedulingFramework,
@@ -647,33 +638,16 @@ export class Scheduler implements Runnable {
     reason: string,
     message: string,
   ): void {
-    const now = timestamp(this.clock.now());
-    const event: Event = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: {
-        name: this.eventName(pod),
-        namespace: pod.metadata?.namespace ?? 'default',
-      },
-      involvedObject: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        namespace: pod.metadata?.namespace,
-        name: pod.metadata?.name,
-        uid: pod.metadata?.uid,
-        resourceVersion: pod.metadata?.resourceVersion,
-      },
+    const event = newEvent({
+      regarding: objectReference(pod, { apiVersion: 'v1', kind: 'Pod' }, { resourceVersion: true }),
       type,
       reason,
-      message,
-      source: { component: framework.schedulerName },
-      reportingComponent: framework.schedulerName,
-      reportingInstance: framework.schedulerName,
       action: reason === 'Scheduled' ? 'Binding' : 'Scheduling',
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
+      message,
+      reportingComponent: framework.schedulerName,
+      nowMs: this.clock.now(),
+      sequence: this.eventSequence++,
+    });
     const write = this.options.apiClient.create(event).then(
       () => undefined,
       (error: unknown) => {

@@ -10,11 +10,11 @@ import type { UserInfo } from './authenticator.js';
 export const Authorizer = Symbol.for('cpkit.Authorizer');
 
 /**
- * The request verbs Kubernetes authorizes: the API verbs plus the special `proxy`, `impersonate`, `bind`,
- * `escalate` and `use`; for non-resource requests the lower-cased HTTP method (`get`, `post`, ...).
+ * The verbs of an API request on a resource, as Kubernetes' RequestInfo derives them from the
+ * method, the presence of a name and `?watch=true`.
  * @category Contracts
  */
-export type AuthorizationVerb =
+export type ResourceVerb =
   | 'get'
   | 'list'
   | 'watch'
@@ -22,7 +22,15 @@ export type AuthorizationVerb =
   | 'update'
   | 'patch'
   | 'delete'
-  | 'deletecollection'
+  | 'deletecollection';
+
+/**
+ * The request verbs Kubernetes authorizes: the API verbs plus the special `proxy`, `impersonate`, `bind`,
+ * `escalate` and `use`; for non-resource requests the lower-cased HTTP method (`get`, `post`, ...).
+ * @category Contracts
+ */
+export type AuthorizationVerb =
+  | ResourceVerb
   | 'proxy'
   | 'impersonate'
   | 'bind'

@@ -1,16 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { errors, type UserInfo } from '@cpkit/core';
-
-/** The verbs of a resource request, as Kubernetes' RequestInfo names them. @category API server */
-export type ResourceVerb =
-  | 'get'
-  | 'list'
-  | 'watch'
-  | 'create'
-  | 'update'
-  | 'patch'
-  | 'delete'
-  | 'deletecollection';
+import { errors, type ResourceVerb, type UserInfo } from '@cpkit/core';
 
 /**
  * What a request URL and method address: a resource request (`/api/v1/namespaces/x/pods/y/status`)

@@ -119,6 +119,12 @@ describe('withResourceVersion', () => {
       kind: 'X',
       metadata: { resourceVersion: '7' },
     });
+    // A nested metadata before the top-level one is never mistaken for it.
+    const nested =
+      '{"apiVersion":"apps/v1","kind":"X","spec":{"template":{"metadata":{}}},"metadata":{"name":"n"}}';
+    const spliced = JSON.parse(withResourceVersion(nested, 5));
+    expect(spliced.metadata).toEqual({ name: 'n', resourceVersion: '5' });
+    expect(spliced.spec.template.metadata).toEqual({});
     // Another key order (older data): the slow path gives the same result.
     const other = '{"kind":"ConfigMap","metadata":{"name":"b"},"apiVersion":"v1"}';
     expect(JSON.parse(withResourceVersion(other, 3)).metadata).toEqual({ name: 'b', resourceVersion: '3' });

@@ -67,22 +67,20 @@ function dropEmptyMetadataCollections(object: UnstructuredObject): void {
   }
 }
 
+/** The start of the stored form `encode` writes, up to the opening of metadata. */
+const storedHead = /^\{"apiVersion":"[^"\\]*","kind":"[^"\\]*","metadata":\{/;
+
 /**
  * The stored text of an object with its resourceVersion put back, without parsing it: the stored
  * form starts `{"apiVersion":…,"kind":…,"metadata":{` (see `encode`). Text in any other shape (data
  * written by an older version) takes the slow path.
  */
 export function withResourceVersion(stored: string, revision: number): string {
-  const rv = `"resourceVersion":"${revision}"`;
-  const start = stored.indexOf('"metadata":{');
-  if (
-    start > 0 &&
-    start < 200 &&
-    stored.startsWith('{"apiVersion":') &&
-    !stored.includes('"resourceVersion"', start)
-  ) {
-    const at = start + '"metadata":{'.length;
-    return `${stored.slice(0, at)}${rv}${stored[at] === '}' ? '' : ','}${stored.slice(at)}`;
+  // Anchored: the metadata found must be the top-level one (apiVersion and kind are plain names).
+  const head = storedHead.exec(stored);
+  if (head) {
+    const at = head[0].length;
+    return `${stored.slice(0, at)}"resourceVersion":"${revision}"${stored[at] === '}' ? '' : ','}${stored.slice(at)}`;
   }
   const object = JSON.parse(stored) as UnstructuredObject;
   metaOf(object).resourceVersion = String(revision);

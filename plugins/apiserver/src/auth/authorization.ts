@@ -218,7 +218,7 @@ export class AuthorizationChain {
 }
 
 /** The parts of a parsed request {@link authorizationAttributes} reads. @category Authorization */
-export type RequestAttributesSource = Omit<RequestInfo, 'user'>;
+export type RequestAttributesSource = Omit<RequestInfo, 'user' | 'query'>;
 
 /**
  * The attributes of a parsed request (see `parseRequestInfo`). As upstream, a list or watch narrowed

@@ -406,10 +406,7 @@ export class ApiHandler {
       info.user = user;
       if (this.options.authorization) {
         // Only lists and watches read the query (a metadata.name field selector names the object).
-        const query =
-          info.verb === 'list' || info.verb === 'watch'
-            ? new URL(req.url ?? '/', 'http://localhost').searchParams
-            : undefined;
+        const query = info.verb === 'list' || info.verb === 'watch' ? info.query : undefined;
         await this.options.authorization.authorize(authorizationAttributes(user, info, query));
       }
       const review = info.isResourceRequest
@@ -583,7 +580,7 @@ export class ApiHandler {
   private async handleResource(req: IncomingMessage, res: ServerResponse, info: RequestInfo): Promise<void> {
     const kind = this.resolveKind(info);
     const gvk: GroupVersionKind = { group: kind.group, version: kind.version, kind: kind.kind };
-    const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    const query = info.query ?? new URL(req.url ?? '/', 'http://localhost').searchParams;
     const namespace = kind.namespaced ? info.namespace || undefined : undefined;
     const { registry } = this.options;
     const table = acceptsAs(req.headers.accept, 'Table', 'meta.k8s.io');

@@ -21,6 +21,8 @@ export interface RequestInfo {
   name: string;
   /** Who sent the request, set by the handler once authenticated (registry writes pass it to admission). */
   user?: UserInfo;
+  /** The query of a resource request, parsed with its path (absent for non-resource requests). */
+  query?: URLSearchParams;
 }
 
 /** A non-resource request (`/healthz`, discovery): only the path and the lower-cased method matter. @category API server */
@@ -126,7 +128,18 @@ export function parseRequestInfo(method: string, rawUrl: string): RequestInfo {
     default:
       verb = method.toLowerCase();
   }
-  return { isResourceRequest: true, path, verb, group, version, resource, subresource, namespace, name };
+  return {
+    isResourceRequest: true,
+    path,
+    verb,
+    group,
+    version,
+    resource,
+    subresource,
+    namespace,
+    name,
+    query,
+  };
 }
 
 const parsedRequests = new WeakMap<object, RequestInfo>();

@@ -10,6 +10,7 @@ export * from './etcd-cluster.js';
 export * from './fake-clock.js';
 export * from './fixtures.js';
 export * from './scheduling-harness.js';
+export * from './json-lines-child.js';
 export * from './status-rejection.js';
 export * from './store-contract.js';
 export * from './test-control-plane.js';

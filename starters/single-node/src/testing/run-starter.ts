@@ -2,8 +2,9 @@
 // Test support: runs the starter as a user does (a child process, here `src/main.ts` under tsx with
 // the workspace sources) and reads its JSON log lines. Used by this package's tests and by the
 // end-to-end suites (test/e2e/support/starter.ts).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { spawnJsonLinesChild } from '@cpkit/core/testing';
 
 // The same from src/testing and dist/testing.
 const repoRoot = resolve(import.meta.dirname, '../../../..');
@@ -29,62 +30,29 @@ export interface StarterRun {
 
 /** Starts `starters/single-node/src/main.ts` with `args` from the repository root, logging at info. */
 export function runStarter(args: string[]): StarterRun {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', mainPath, ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // tsx needs the base tsconfig for core's decorators (the root tsconfig.json lists no files).
-    env: {
-      ...process.env,
-      CPKIT_LOG_LEVEL: 'info',
-      TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.base.json'),
+  const run = spawnJsonLinesChild(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', mainPath, ...args],
+    {
+      cwd: repoRoot,
+      name: 'the starter',
+      // tsx needs the base tsconfig for core's decorators (the root tsconfig.json lists no files).
+      env: {
+        ...process.env,
+        CPKIT_LOG_LEVEL: 'info',
+        TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.base.json'),
+      },
     },
-  });
-  const lines: StarterLogLine[] = [];
-  const waiters: { match: (line: StarterLogLine) => boolean; resolve: (line: StarterLogLine) => void }[] = [];
-  let buffered = '';
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
-      const text = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (!text.trim().startsWith('{')) continue;
-      const line = JSON.parse(text) as StarterLogLine;
-      lines.push(line);
-      for (const waiter of [...waiters]) {
-        if (waiter.match(line)) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(line);
-        }
-      }
-    }
-  });
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-  const waitFor = (message: string | RegExp, timeoutMs = 30_000): Promise<StarterLogLine> => {
-    const match = (line: StarterLogLine): boolean =>
-      typeof message === 'string' ? line.msg === message : message.test(line.msg);
-    const seen = lines.find(match);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolveLine, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no log line "${message}" within ${timeoutMs} ms; stderr: ${stderr}`)),
+  );
+  return {
+    child: run.child,
+    lines: run.lines as StarterLogLine[],
+    exited: run.exited,
+    waitFor: (message, timeoutMs = 30_000) =>
+      run.waitFor(
+        (line) => (typeof message === 'string' ? line.msg === message : message.test(String(line.msg))),
+        `log line "${message}"`,
         timeoutMs,
-      );
-      waiters.push({
-        match,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolveLine(line);
-        },
-      });
-      void exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`starter exited (${code}) before logging "${message}"; stderr: ${stderr}`));
-      });
-    });
+      ) as Promise<StarterLogLine>,
   };
-  return { child, lines, waitFor, exited };
 }

@@ -15,19 +15,8 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { apiServerModule, HttpApiServer } from '@cpkit/apiserver';
-import {
-  ApiClient,
-  ContainerModule,
-  ControlPlaneBuilder,
-  createLogger,
-  inProcessApiClientModule,
-  Logger,
-  namespaceFinalizerModule,
-  type Pod,
-  registryModule,
-  Store,
-  systemNamespacesModule,
-} from '@cpkit/core';
+import { type Pod } from '@cpkit/core';
+import { startTestControlPlane } from '@cpkit/core/testing/control-plane';
 import { openEmbeddedStore } from '@cpkit/store-embedded';
 import type { LoadJob, LoadResult } from './api/protocol.js';
 import { formatCount, machine, percentile, printMarkdownTable } from './bench-kit.js';
@@ -63,23 +52,11 @@ const tokenFile = join(dir, 'tokens.csv');
 writeFileSync(tokenFile, `${token},bench-admin,1,"system:masters"\n`);
 
 const store = await openEmbeddedStore();
-// @cpkit/core/testing's helper imports vitest, so the control plane is assembled here the same way.
-const controlPlane = await new ControlPlaneBuilder()
-  .withModules(
-    new ContainerModule((bind) => {
-      bind(Logger).toConstantValue(createLogger({ level: 'silent', name: 'api-bench' }));
-      bind(Store).toConstantValue(store);
-    }),
-    registryModule(),
-    inProcessApiClientModule(),
-    systemNamespacesModule(),
-    namespaceFinalizerModule(),
-    apiServerModule({ port: 0, dataDir: join(dir, 'pki'), tokenFile }),
-  )
-  .build();
-await controlPlane.start();
-const cp = { client: controlPlane.get<ApiClient>(ApiClient) };
-const server = controlPlane.get<HttpApiServer>(HttpApiServer);
+const cp = await startTestControlPlane({
+  store,
+  modules: [apiServerModule({ port: 0, dataDir: join(dir, 'pki'), tokenFile })],
+});
+const server = cp.controlPlane.get<HttpApiServer>(HttpApiServer);
 const address = server.address();
 const pki = server.pki;
 if (!address || !pki) throw new Error('the API server did not start over HTTPS');
@@ -229,8 +206,7 @@ const rss = process.memoryUsage();
 child.kill();
 bare.close();
 bare.closeAllConnections();
-await controlPlane.stop();
-await store.close();
+await cp.stop(); // closes the store too
 rmSync(dir, { recursive: true, force: true });
 
 const ms = (value: number): string => `${value.toFixed(1)} ms`;

@@ -49,3 +49,28 @@ export function objectValue(i: number): string {
 
 /** The i-th key under `prefix`, zero-padded so keys sort in creation order. */
 export const keyOf = (prefix: string, i: number): string => `${prefix}${String(i).padStart(8, '0')}`;
+
+/** One measured row of the store benchmarks' tables. */
+export interface MetricRow {
+  metric: string;
+  value: number;
+  unit: string;
+  target?: string;
+  pass?: boolean;
+  note?: string;
+}
+
+/** Prints metric rows as `metric | value | unit | target | ok | note`. */
+export function printMetricRows(rows: readonly MetricRow[]): void {
+  printMarkdownTable(
+    ['metric', 'value', 'unit', 'target', 'ok', 'note'],
+    rows.map((row) => [
+      row.metric,
+      row.value >= 100 ? formatCount(row.value) : row.value.toFixed(2),
+      row.unit,
+      row.target ?? '',
+      row.pass === undefined ? '' : row.pass ? 'yes' : 'NO',
+      row.note ?? '',
+    ]),
+  );
+}

@@ -10,7 +10,15 @@ import type { Store } from '@cpkit/core';
 import { startEtcdCluster } from '@cpkit/core/testing/etcd-cluster';
 import { openEtcdStore } from '@cpkit/store-etcd';
 import { Etcd3 } from 'etcd3';
-import { formatCount, keyOf, machine, objectValue, percentile, printMarkdownTable } from './bench-kit.js';
+import {
+  formatCount,
+  keyOf,
+  type MetricRow,
+  machine,
+  objectValue,
+  percentile,
+  printMetricRows,
+} from './bench-kit.js';
 
 /** Flags the root store benchmark passes on. */
 export interface EtcdStoreBenchFlags {
@@ -24,14 +32,7 @@ const listSize = 1_000;
 const listPageSize = 100;
 const watchers = 100;
 
-interface Row {
-  metric: string;
-  value: number;
-  unit: string;
-  target?: string;
-  pass?: boolean;
-  note?: string;
-}
+type Row = MetricRow;
 
 /** A distinct, flat 1 KiB JSON value (about the size of a small Pod), as in the embedded bench. */
 
@@ -106,20 +107,6 @@ async function latency(
 }
 
 const format = formatCount;
-
-function printTable(rows: Row[]): void {
-  printMarkdownTable(
-    ['metric', 'value', 'unit', 'target', 'ok', 'note'],
-    rows.map((row) => [
-      row.metric,
-      row.value >= 100 ? format(row.value) : row.value.toFixed(2),
-      row.unit,
-      row.target ?? '',
-      row.pass === undefined ? '' : row.pass ? 'yes' : 'NO',
-      row.note ?? '',
-    ]),
-  );
-}
 
 /** Runs the etcd benchmark and prints its table (or JSON). */
 export async function runEtcdStoreBench(flags: EtcdStoreBenchFlags): Promise<void> {
@@ -437,7 +424,7 @@ export async function runEtcdStoreBench(flags: EtcdStoreBenchFlags): Promise<voi
       `${JSON.stringify({ benchmark: 'store-etcd', machine: machine(), outstanding, counts, seconds, results: rows })}\n`,
     );
   } else {
-    printTable(rows);
+    printMetricRows(rows);
     process.stdout.write(`(${seconds.toFixed(1)} s)\n`);
   }
 }

@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm';
 import type { Store } from '@cpkit/core';
 import { EmbeddedStore } from '@cpkit/store-embedded';
 import Database from 'better-sqlite3';
-import { formatCount, keyOf, machine, objectValue, percentile, printMarkdownTable } from './bench-kit.js';
+import { keyOf, type MetricRow, machine, objectValue, percentile, printMetricRows } from './bench-kit.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -78,14 +78,7 @@ async function rate(
 const perCpu = (measured: Rate): string =>
   `${Math.round(measured.cpu).toLocaleString('en-US')} ops per CPU-second`;
 
-interface Row {
-  metric: string;
-  value: number;
-  unit: string;
-  target?: string;
-  pass?: boolean;
-  note?: string;
-}
+type Row = MetricRow;
 const rows: Row[] = [];
 const directories: string[] = [];
 const temporaryDirectory = (): string => {
@@ -247,20 +240,6 @@ async function memoryPerObject(): Promise<void> {
   rows.push({ metric: 'heap per stored 1 KiB object (after compaction)', value: compacted, unit: 'bytes' });
 }
 
-function printTable(): void {
-  printMarkdownTable(
-    ['metric', 'value', 'unit', 'target', 'ok', 'note'],
-    rows.map((row) => [
-      row.metric,
-      row.value >= 100 ? formatCount(row.value) : row.value.toFixed(2),
-      row.unit,
-      row.target ?? '',
-      row.pass === undefined ? '' : row.pass ? 'yes' : 'NO',
-      row.note ?? '',
-    ]),
-  );
-}
-
 if (flags.etcd) {
   // The same benchmark against a throwaway etcd member: see etcd-store-bench.ts.
   const { runEtcdStoreBench } = await import('./etcd-store-bench.js');
@@ -284,7 +263,7 @@ if (flags.etcd) {
       `${JSON.stringify({ benchmark: 'store', machine: machine(), window, counts, seconds, results: rows })}\n`,
     );
   } else {
-    printTable();
+    printMetricRows(rows);
     process.stdout.write(`(${seconds.toFixed(1)} s)\n`);
   }
 }

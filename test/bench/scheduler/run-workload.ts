@@ -5,19 +5,8 @@
 // then the measured pods. Progress goes to stderr; the result is one JSON line on stdout.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import {
-  ApiClient,
-  ContainerModule,
-  ControlPlaneBuilder,
-  createLogger,
-  inProcessApiClientModule,
-  Logger,
-  MetricsRegistry,
-  registryModule,
-  Store,
-  systemNamespacesModule,
-  type WatchEvent,
-} from '@cpkit/core';
+import { ApiClient, MetricsRegistry, type WatchEvent } from '@cpkit/core';
+import { startTestControlPlane } from '@cpkit/core/testing/control-plane';
 import { schedulerModule } from '@cpkit/scheduler';
 import { openEmbeddedStore } from '@cpkit/store-embedded';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
@@ -127,22 +116,12 @@ function percentile(sorted: number[], p: number): number {
 async function run(workload: Workload, mode: 'scheduler' | 'ceiling'): Promise<WorkloadResult> {
   const stallMs = Number(flags['stall-seconds']) * 1000;
   const setupStarted = performance.now();
-  // What startTestControlPlane wires (it lives in @cpkit/core/testing, which loads vitest).
-  const store = await openEmbeddedStore();
-  const controlPlane = await new ControlPlaneBuilder({ gracePeriodMs: 2000 })
-    .withModules(
-      new ContainerModule((bind) => {
-        bind(Logger).toConstantValue(createLogger({ level: 'silent', name: 'scheduler-bench' }));
-        bind(Store).toConstantValue(store);
-      }),
-      registryModule(),
-      inProcessApiClientModule(),
-      systemNamespacesModule(),
-      mode === 'scheduler' ? schedulerModule() : roundRobinBinderModule(),
-    )
-    .build();
-  await controlPlane.start();
-  const client = controlPlane.get<ApiClient>(ApiClient);
+  const cp = await startTestControlPlane({
+    store: await openEmbeddedStore(),
+    modules: [mode === 'scheduler' ? schedulerModule() : roundRobinBinderModule()],
+    gracePeriodMs: 2000,
+  });
+  const { client, controlPlane } = cp;
 
   // Every attempt's exact duration, from the scheduler's own histogram (its buckets are too coarse
   // for percentiles): the same `performance.now()` difference the scheduler observes.
@@ -241,8 +220,7 @@ async function run(workload: Workload, mode: 'scheduler' | 'ceiling'): Promise<W
   } else {
     result.failures = controlPlane.get<RoundRobinBinder>(RoundRobinBinder).failures;
   }
-  await controlPlane.stop();
-  await store.close();
+  await cp.stop(); // closes the store too
   return result;
 }
 

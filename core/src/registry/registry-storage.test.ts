@@ -177,3 +177,16 @@ describe('serialized registry results', () => {
     expect(text(replaced)).toBeUndefined();
   });
 });
+
+describe('watch parameters', () => {
+  it('are rejected during subscribe, synchronously, so a server can answer with a status instead of a stream', () => {
+    for (const options of [{ labelSelector: 'a in (' }, { resourceVersion: 'abc' }, { timeoutSeconds: -1 }]) {
+      let failure: unknown;
+      registry
+        .watch(cm, { namespace: 'default', ...options })
+        .subscribe({ error: (error) => (failure = error) })
+        .unsubscribe();
+      expect(failure, JSON.stringify(options)).toMatchObject({ reason: 'BadRequest', code: 400 });
+    }
+  });
+});

@@ -310,7 +310,11 @@ export interface Registry {
     name: string,
     options?: DeleteOptions & RegistryCaller,
   ): Promise<T>;
-  /** A cold stream of ADDED/MODIFIED/DELETED (and BOOKMARK) events. */
+  /**
+   * A cold stream of ADDED/MODIFIED/DELETED (and BOOKMARK) events. Invalid options (selectors,
+   * resourceVersion, timeoutSeconds) error the stream synchronously, during subscribe; errors after
+   * that (a compacted resourceVersion: `Expired`, the store failing) arrive asynchronously.
+   */
   watch<T extends KubeObject = KubeObject>(
     kind: KindReference,
     options?: WatchOptions,
@@ -1270,27 +1274,39 @@ export class StoreRegistry implements Registry {
       const fail = (error: unknown): void => {
         if (!closed) subscriber.error(StatusError.from(error));
       };
-      const start = async (): Promise<void> => {
-        const kind = this.scheme.resolve(kindRef);
-        const namespace = kind.namespaced ? checkNamespace(options.namespace) : undefined;
-        const selectors = this.parseSelectors(kind, options.labelSelector, options.fieldSelector);
-        const timeout = options.timeoutSeconds;
+      // The parameters are checked before anything else, synchronously: a bad selector,
+      // resourceVersion or timeout errors the stream during subscribe, so a server can still answer
+      // with an error status instead of starting a stream.
+      let kind: RegisteredKind;
+      let namespace: string | undefined;
+      let selectors: Selectors;
+      let startRevision: number | undefined;
+      const timeout = options.timeoutSeconds;
+      const requested = options.resourceVersion;
+      try {
+        kind = this.scheme.resolve(kindRef);
+        namespace = kind.namespaced ? checkNamespace(options.namespace) : undefined;
+        selectors = this.parseSelectors(kind, options.labelSelector, options.fieldSelector);
         if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
           throw errors.badRequest(
             `timeoutSeconds must be a non-negative number, got ${JSON.stringify(timeout)}`,
           );
         }
-        const prefix = storageKeyPrefix(kind, namespace);
-        const requested = options.resourceVersion;
-        let lastRevision: number;
-        if (requested === undefined || requested === '' || requested === '0') {
-          // Start at the current state: a synthetic ADDED for every object, then the changes.
-          lastRevision = await this.emitInitialState(kind, prefix, selectors, (event) => {
-            if (!closed) subscriber.next(event as WatchEvent<T>);
-          });
-        } else {
-          lastRevision = parseResourceVersion(requested);
+        if (requested !== undefined && requested !== '' && requested !== '0') {
+          startRevision = parseResourceVersion(requested);
         }
+      } catch (error) {
+        subscriber.error(StatusError.from(error));
+        return;
+      }
+      const start = async (): Promise<void> => {
+        const prefix = storageKeyPrefix(kind, namespace);
+        // Absent or "0": start at the current state, a synthetic ADDED for every object, then the changes.
+        let lastRevision =
+          startRevision ??
+          (await this.emitInitialState(kind, prefix, selectors, (event) => {
+            if (!closed) subscriber.next(event as WatchEvent<T>);
+          }));
         if (closed) return;
         storeSubscription = this.store.watch(prefix, { afterRevision: lastRevision }).subscribe({
           next: (event) => {

@@ -1139,8 +1139,9 @@ export class ApiHandler {
       ...(bookmarks === 'true' || bookmarks === '1' ? { allowWatchBookmarks: true } : {}),
       ...(timeoutSeconds ? { timeoutSeconds } : {}),
     });
-    // Headers go out as soon as the watch has validated its parameters (a bad selector is a 400
-    // Status, not a stream), and never later: clients (client-node's Watch) wait for them.
+    // The registry checks the parameters while we subscribe (a bad selector or resourceVersion is
+    // a 400 Status, not a stream); then the headers go out at once: clients (client-node's Watch)
+    // wait for them.
     let streaming = false;
     const startStream = (): void => {
       if (streaming || res.writableEnded) return;
@@ -1176,9 +1177,10 @@ export class ApiHandler {
       },
       error: (error: unknown) => {
         const status = StatusError.from(error);
-        // A rejected request (bad selector) before the stream began is an ordinary error reply; a
-        // too-old resourceVersion is an ERROR event, as upstream and client-node's informer expect.
-        if (!streaming && status.reason !== 'Expired' && status.reason !== 'Gone') {
+        // Rejected parameters arrive during subscribe, before the stream: an ordinary error reply.
+        // Everything later (a too-old resourceVersion, the store going away) is an ERROR event, as
+        // upstream and client-node's informer expect.
+        if (!streaming) {
           this.openWatches.delete(res);
           sendError(res, status);
           return;
@@ -1192,9 +1194,7 @@ export class ApiHandler {
         finish();
       },
     });
-    // The registry checks the parameters before its first await: once the microtasks have run, the
-    // request is known to be valid.
-    setImmediate(startStream);
+    startStream();
     const stop = (): void => {
       subscription.unsubscribe();
       finish();
